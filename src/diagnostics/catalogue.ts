@@ -1,0 +1,80 @@
+/**
+ * Every message adapterc can print, each under a stable code. Codes never change meaning once
+ * released; golden tests lock the wording.
+ *
+ *   ADP1xxx  the spec language: 10xx lexing and syntax, 11xx meaning (checker), 12xx files and imports
+ *   ADP2xxx  the model: 20xx reading ONNX files, 21xx recognising a BERT encoder, 22xx matching the spec to it
+ *   ADP3xxx  graph rewriting, gradients and emitted artifacts
+ *   ADP4xxx  the command line and output folders
+ *
+ * A message is one sentence. Anything that tells the user how to fix it goes in the diagnostic's hint.
+ */
+import type { Severity } from './diagnostic.js';
+
+interface Entry<A> {
+  readonly severity: Severity;
+  readonly message: (args: A) => string;
+}
+
+function error<A = Record<string, never>>(message: (args: A) => string): Entry<A> {
+  return { severity: 'error', message };
+}
+function warning<A = Record<string, never>>(message: (args: A) => string): Entry<A> {
+  return { severity: 'warning', message };
+}
+
+export const catalogue = {
+  // ---- ADP10xx: lexing and syntax -------------------------------------------------------------
+  ADP1001: error((a: { text: string }) => `Unexpected character '${a.text}'.`),
+  ADP1002: error((a: { expected: string; found: string }) => `Expected ${a.expected}, but found ${a.found}.`),
+  ADP1003: error((a: { found: string }) => `Unexpected ${a.found} at the top level of a spec.`),
+  ADP1004: error((a: { found: string; block: string }) => `Unexpected ${a.found} in ${a.block}.`),
+  ADP1005: error(() => `Unterminated string.`),
+  ADP1006: error((a: { found: string }) => `Expected the end of the file, but found ${a.found}.`),
+
+  // ---- ADP11xx: meaning of a spec (checker) -------------------------------------------------
+  ADP1101: error((a: { name: string; what: string }) => `Unknown ${a.what} '${a.name}'.`),
+  ADP1102: error((a: { name: string; where: string }) => `'${a.name}' is set twice in ${a.where}.`),
+  ADP1103: error((a: { name: string; rule: string; found: string }) => `'${a.name}' must be ${a.rule}, but is ${a.found}.`),
+  ADP1104: error((a: { name: string }) => `Adapter '${a.name}' is not defined.`),
+  ADP1105: error((a: { name: string }) => `Adapter '${a.name}' is defined twice.`),
+  ADP1106: error((a: { name: string }) => `Adapter '${a.name}' sets both 'size' and 'reduction'.`),
+  ADP1107: error((a: { name: string }) => `Adapter '${a.name}' sets neither 'size' nor 'reduction'.`),
+  ADP1108: error((a: { site: string; layer: string }) => `Two adapters are placed after ${a.site} in layer ${a.layer}.`),
+  ADP1109: error((a: { range: string }) => `The layer range ${a.range} is empty.`),
+  ADP1110: error((a: { loss: string; head: string }) => `Loss '${a.loss}' does not fit the head ${a.head}.`),
+  ADP1111: error((a: { option: string; callee: string }) => `'${a.callee}' takes no option '${a.option}'.`),
+  ADP1112: error((a: { option: string; callee: string }) => `'${a.callee}' needs the option '${a.option}'.`),
+  ADP1113: error((a: { name: string }) => `'${a.name}' cannot be overridden because no imported spec defines it.`),
+  ADP1114: error(() => `Nothing in this spec is trainable.`),
+  ADP1115: error((a: { layer: string }) => `Layer ${a.layer} appears twice in one layer list.`),
+  ADP1116: warning((a: { name: string }) => `Adapter '${a.name}' is defined but never placed.`),
+  ADP1117: error((a: { item: string }) => `'trainable all' already trains everything, so '${a.item}' adds nothing.`),
+  ADP1118: error((a: { what: string; found: string }) => `Expected ${a.what}, but found ${a.found}.`),
+
+  // ---- ADP12xx: files and imports -------------------------------------------------------------
+  ADP1201: error((a: { path: string }) => `Cannot read the spec file '${a.path}'.`),
+  ADP1202: error((a: { chain: string }) => `Import cycle: ${a.chain}.`),
+  ADP1203: error((a: { path: string }) => `'${a.path}' is imported twice.`),
+
+  // ---- ADP20xx: reading ONNX model files -------------------------------------------------------
+
+  // ---- ADP21xx: recognising a BERT-style encoder ----------------------------------------------
+
+  // ---- ADP22xx: matching the spec to the model -------------------------------------------------
+  ADP2201: error((a: { layer: number; depth: number }) => `Layer ${a.layer} does not exist: the model has ${a.depth} layers (0..${a.depth - 1}).`),
+  ADP2202: error((a: { reduction: number; hidden: number }) => `Reduction ${a.reduction} does not divide the model's hidden size ${a.hidden}.`),
+  ADP2203: error((a: { range: string; depth: number }) => `The layer range ${a.range} is empty for a model with ${a.depth} layers.`),
+  ADP2204: error((a: { site: string; layer: number }) => `Two adapters are placed after ${a.site} in layer ${a.layer}.`),
+  ADP2205: error((a: { site: string; layer: number }) => `The model has no ${a.site} site in layer ${a.layer}.`),
+
+  // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------
+
+  // ---- ADP4xxx: command line and output -------------------------------------------------------
+  ADP4001: error((a: { text: string }) => `${a.text}`),
+  ADP4002: error((a: { path: string }) => `Cannot write '${a.path}'.`),
+} as const;
+
+export type Catalogue = typeof catalogue;
+export type DiagnosticCode = keyof Catalogue;
+export type MessageArgs<C extends DiagnosticCode> = Parameters<Catalogue[C]['message']>[0];
