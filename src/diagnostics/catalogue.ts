@@ -28,7 +28,7 @@ export const catalogue = {
   ADP1001: error((a: { text: string }) => `Unexpected character '${a.text}'.`),
   ADP1002: error((a: { expected: string; found: string }) => `Expected ${a.expected}, but found ${a.found}.`),
   ADP1003: error((a: { found: string }) => `Unexpected ${a.found} at the top level of a spec.`),
-  ADP1004: error((a: { found: string; block: string }) => `Unexpected ${a.found} in ${a.block}.`),
+  ADP1004: error((a: { name: string; what: string }) => `Unknown ${a.what} '${a.name}'.`),
   ADP1005: error(() => `Unterminated string.`),
   ADP1006: error((a: { found: string }) => `Expected the end of the file, but found ${a.found}.`),
 
@@ -49,15 +49,33 @@ export const catalogue = {
   ADP1114: error(() => `Nothing in this spec is trainable.`),
   ADP1115: error((a: { layer: string }) => `Layer ${a.layer} appears twice in one layer list.`),
   ADP1116: warning((a: { name: string }) => `Adapter '${a.name}' is defined but never placed.`),
-  ADP1117: error((a: { item: string }) => `'trainable all' already trains everything, so '${a.item}' adds nothing.`),
-  ADP1118: error((a: { what: string; found: string }) => `Expected ${a.what}, but found ${a.found}.`),
+  ADP1119: error(() => `The new classifier head would never be trained.`),
+  ADP1117: warning((a: { item: string }) => `'trainable all' already trains everything, so '${a.item}' adds nothing.`),
 
   // ---- ADP12xx: files and imports -------------------------------------------------------------
   ADP1201: error((a: { path: string }) => `Cannot read the spec file '${a.path}'.`),
   ADP1202: error((a: { chain: string }) => `Import cycle: ${a.chain}.`),
   ADP1203: error((a: { path: string }) => `'${a.path}' is imported twice.`),
+  ADP1204: error((a: { keyword: string }) => `'${a.keyword}' must come before every other statement of the file.`),
 
   // ---- ADP20xx: reading ONNX model files -------------------------------------------------------
+  ADP2001: error((a: { file: string }) => `The model file '${a.file}' does not exist.`),
+  ADP2002: error((a: { file: string; reason: string }) => `Cannot read the model file '${a.file}' because ${a.reason}.`),
+  ADP2003: error((a: { file: string }) => `The model file '${a.file}' is empty.`),
+  ADP2004: error((a: { file: string; size: number; needed: number }) => `The model file '${a.file}' is truncated: it has ${a.size} bytes, but its contents need at least ${a.needed}.`),
+  ADP2005: error((a: { file: string; reason: string }) => `'${a.file}' is not an ONNX model: ${a.reason}.`),
+  ADP2006: error((a: { file: string }) => `'${a.file}' is a protobuf message but not an ONNX model, because it has no graph.`),
+  ADP2007: error((a: { tensor: string; location: string; problem: string }) => `Tensor '${a.tensor}' keeps its data in '${a.location}', which ${a.problem}.`),
+  ADP2008: error((a: { tensor: string; location: string; end: number; size: number }) => `Tensor '${a.tensor}' needs the bytes up to ${a.end} of '${a.location}', but that file has only ${a.size}.`),
+  ADP2009: error((a: { tensor: string; problem: string }) => `Tensor '${a.tensor}' has an invalid external data reference: ${a.problem}.`),
+  ADP2010: error((a: { file: string; what: string; value: string }) => `The model file '${a.file}' has ${a.what} ${a.value}, which is out of range.`),
+  ADP2011: error((a: { file: string; offset: number }) => `The model file '${a.file}' has a text field at byte ${a.offset} that is not valid UTF-8.`),
+  ADP2012: error((a: { node: string }) => `The graph has a cycle through node ${a.node}.`),
+  ADP2013: error((a: { size: number }) => `The model needs ${a.size} bytes, more than the 2 GiB one ONNX protobuf file can hold.`),
+  ADP2014: warning((a: { file: string; fields: string }) => `The model file '${a.file}' has fields this version of adapterc does not know (${a.fields}); they are kept unchanged.`),
+  ADP2015: error((a: { node: string; attribute: string }) => `Node ${a.node} has no attribute '${a.attribute}'.`),
+  ADP2016: error((a: { node: string; attribute: string; expected: string; found: string }) => `Attribute '${a.attribute}' of node ${a.node} should be ${a.expected}, but is ${a.found}.`),
+  ADP2017: error((a: { tensor: string; found: number; expected: number }) => `Tensor '${a.tensor}' has ${a.found} bytes of data, but its type and shape need ${a.expected}.`),
 
   // ---- ADP21xx: recognising a BERT-style encoder ----------------------------------------------
 

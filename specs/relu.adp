@@ -1,0 +1,6 @@
+# Activation ablation: ReLU as the adapter's nonlinearity instead of GELU.
+import "houlsby.adp"
+
+override adapter bottleneck {
+  activation relu
+}

@@ -1,0 +1,100 @@
+/**
+ * Layer selectors: `all`, `3`, `6..11`, `-1`, `0, 2, 4`, `all except 0..5`. Negative indexes count
+ * from the top (-1 is the last layer), so a selector is only fully known once the model's depth is.
+ */
+import { diagnostic, type Diagnostic } from '../diagnostics/index.js';
+import type * as A from '../parse/ast.js';
+import type { LayerRange, LayerSelector } from './plan.js';
+
+export function describeRange(r: Pick<LayerRange, 'start' | 'end'>): string {
+  return r.start === r.end ? `${r.start}` : `${r.start}..${r.end}`;
+}
+
+export function describeSelector(s: LayerSelector): string {
+  if (s.kind === 'all') return s.except.length === 0 ? 'all' : `all except ${s.except.map(describeRange).join(', ')}`;
+  return s.items.map(describeRange).join(', ');
+}
+
+/** Builds a selector, reporting what is wrong regardless of the model: empty ranges, repeated indexes. */
+export function readLayerSet(set: A.LayerSet, report: (d: Diagnostic) => void): LayerSelector {
+  const items = set.kind === 'all' ? set.except : set.items;
+  const ranges: LayerRange[] = [];
+  const seen = new Map<number, A.LayerItem>();
+  for (const item of items) {
+    const range = { start: item.start.value, end: (item.end ?? item.start).value, span: item.span };
+    const sameSign = range.start < 0 === range.end < 0;
+    if (sameSign && range.start > range.end) {
+      report(diagnostic('ADP1109', { range: describeRange(range) }, { span: item.span }, `ranges go upwards; write ${range.end}..${range.start}`));
+      continue;
+    }
+    if (sameSign) {
+      for (let i = range.start; i <= range.end; i++) {
+        if (seen.has(i)) {
+          report(diagnostic('ADP1115', { layer: `${i}` }, { span: item.span }, 'list each layer once'));
+          break;
+        }
+        seen.set(i, item);
+      }
+    }
+    ranges.push(range);
+  }
+  return set.kind === 'all' ? { kind: 'all', except: ranges, span: set.span } : { kind: 'list', items: ranges, span: set.span };
+}
+
+/** Whether a selector uses no negative index, so it means the same layers for every model. */
+export function isModelIndependent(s: LayerSelector): boolean {
+  const items = s.kind === 'all' ? s.except : s.items;
+  return items.every((r) => r.start >= 0 && r.end >= 0);
+}
+
+/** The layers a model-independent selector picks among `0..limit-1` (for comparing selectors statically). */
+export function layersBelow(s: LayerSelector, limit: number): number[] {
+  const inRanges = (ranges: readonly LayerRange[], i: number) => ranges.some((r) => i >= r.start && i <= r.end);
+  const result: number[] = [];
+  for (let i = 0; i < limit; i++) {
+    const inside = s.kind === 'all' ? !inRanges(s.except, i) : inRanges(s.items, i);
+    if (inside) result.push(i);
+  }
+  return result;
+}
+
+/** The highest index a model-independent selector names (0 for a plain `all`). */
+export function highestNamedLayer(s: LayerSelector): number {
+  const items = s.kind === 'all' ? s.except : s.items;
+  return Math.max(0, ...items.map((r) => r.end));
+}
+
+export interface ResolvedLayers {
+  readonly layers: readonly number[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Resolves a selector for a model with `depth` layers: indexes in range, ranges non-empty. */
+export function resolveLayers(s: LayerSelector, depth: number): ResolvedLayers {
+  const diagnostics: Diagnostic[] = [];
+  const picked = new Set<number>();
+  const ranges = s.kind === 'all' ? s.except : s.items;
+  const absolute: Array<{ start: number; end: number }> = [];
+  for (const r of ranges) {
+    let ok = true;
+    for (const index of [r.start, r.end]) {
+      if (index >= depth || index < -depth) {
+        diagnostics.push(diagnostic('ADP2201', { layer: index, depth }, { span: r.span }, depth > 0 ? `use an index from 0 to ${depth - 1}, or -1 to -${depth} from the top` : undefined));
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    const start = r.start < 0 ? depth + r.start : r.start;
+    const end = r.end < 0 ? depth + r.end : r.end;
+    if (start > end) {
+      diagnostics.push(diagnostic('ADP2203', { range: describeRange(r), depth }, { span: r.span }, `with ${depth} layers this is ${start}..${end}`));
+      continue;
+    }
+    absolute.push({ start, end });
+  }
+  for (let i = 0; i < depth; i++) {
+    const named = absolute.some((r) => i >= r.start && i <= r.end);
+    if (s.kind === 'all' ? !named : named) picked.add(i);
+  }
+  return { layers: [...picked].sort((a, b) => a - b), diagnostics };
+}
