@@ -217,7 +217,7 @@ class Checker {
           break;
         case 'target':
           if (this.once(local, 'target', statement.span, 'the spec')) {
-            const value = wordFrom(['cuda', 'cpu'] as const, 'target')(statement.value, 'target', this.report);
+            const value = wordFrom(['cuda', 'cpu'] as const, 'target', { gpu: 'cuda', nvidia: 'cuda' })(statement.value, 'target', this.report);
             if (value) scope.target = { value, span: statement.span };
           }
           break;
@@ -526,8 +526,9 @@ class Checker {
     }
     this.checkStaticConflicts(placements);
 
-    // A file that places nothing is a library of definitions for others to import: no warning there.
-    const placesHere = scope.placements.some((p) => p.span.file === file);
+    // A file that places nothing is a library of definitions for others to import: no warning
+    // there, nor while errors stand (a misspelt placement would make it look unused).
+    const placesHere = scope.placements.some((p) => p.span.file === file) && !hasErrors(this.diagnostics);
     for (const [name, draft] of scope.adapters) {
       if (placesHere && draft.file === file && !scope.placements.some((p) => p.adapter.text === name)) {
         this.report(diagnostic('ADP1116', { name }, { span: draft.span }, `place it with 'place ${name} after attention in layers all', or remove it`));
@@ -545,9 +546,10 @@ class Checker {
         diagnostic('ADP1110', { loss, head: `classifier(labels ${head.labels})` }, { span: (scope.loss ?? scope.head)!.span }, "cross-entropy needs 2 or more labels; use 'loss mse' for regression"),
       );
     }
-    if (placements.length === 0 && !trainable.layerNorm && !trainable.head && !trainable.embeddings && !trainable.all) {
-      const span = scope.trainable?.span;
-      this.report(diagnostic('ADP1114', {}, span ? { span } : { file }, "place an adapter ('place NAME after attention in layers all') or add to 'trainable'"));
+    if (scope.placements.length === 0 && !trainable.layerNorm && !trainable.head && !trainable.embeddings && !trainable.all) {
+      const start = { offset: 0, line: 1, column: 1 };
+      const span = scope.trainable?.span ?? { file, start, end: start };
+      this.report(diagnostic('ADP1114', {}, { span }, "place an adapter ('place NAME after attention in layers all') or add to 'trainable'"));
     }
     if (hasErrors(this.diagnostics.slice(before))) return undefined;
     return {

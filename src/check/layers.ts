@@ -76,14 +76,11 @@ export function resolveLayers(s: LayerSelector, depth: number): ResolvedLayers {
   const ranges = s.kind === 'all' ? s.except : s.items;
   const absolute: Array<{ start: number; end: number }> = [];
   for (const r of ranges) {
-    let ok = true;
-    for (const index of [r.start, r.end]) {
-      if (index >= depth || index < -depth) {
-        diagnostics.push(diagnostic('ADP2201', { layer: index, depth }, { span: r.span }, depth > 0 ? `use an index from 0 to ${depth - 1}, or -1 to -${depth} from the top` : undefined));
-        ok = false;
-      }
+    const outside = [r.start, r.end].find((index) => index >= depth || index < -depth);
+    if (outside !== undefined) {
+      diagnostics.push(diagnostic('ADP2201', { layer: outside, depth }, { span: r.span }, depth > 0 ? `use an index from 0 to ${depth - 1}, or -1 to -${depth} from the top` : undefined));
+      continue;
     }
-    if (!ok) continue;
     const start = r.start < 0 ? depth + r.start : r.start;
     const end = r.end < 0 ? depth + r.end : r.end;
     if (start > end) {

@@ -42,11 +42,13 @@ export const positiveInteger = numberWhere('a positive integer', (n) => n >= 1, 
 export const betaValue = numberWhere('a number from 0 up to (not including) 1', (n) => n >= 0 && n < 1);
 
 /** One of a fixed set of names, with "did you mean" for near misses. */
-export function wordFrom<W extends string>(choices: readonly W[], what: string): Reader<W> {
+export function wordFrom<W extends string>(choices: readonly W[], what: string, aliases: Readonly<Record<string, W>> = {}): Reader<W> {
   return (v, name, report) => {
     if (v.kind === 'word' && (choices as readonly string[]).includes(v.text)) return v.text as W;
     if (v.kind === 'word') {
-      report(diagnostic('ADP1101', { name: v.text, what }, { span: v.span }, suggestion(v.text, choices)));
+      const alias = aliases[v.text.toLowerCase()];
+      const hint = alias !== undefined ? `write '${alias}'` : suggestion(v.text, choices);
+      report(diagnostic('ADP1101', { name: v.text, what }, { span: v.span }, hint));
       return undefined;
     }
     return bad(report, name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, v);
@@ -104,7 +106,9 @@ export function readOptions(call: A.Call, schema: CallSchema, report: (d: Diagno
     const value = reader(arg.value, option, report);
     if (value !== undefined) read.set(option, value);
   }
-  for (const option of schema.required ?? []) {
+  // After a misspelt option, "missing option" would only repeat the same problem.
+  const misspelt = (call.args ?? []).some((a) => schema.options[a.name.text] === undefined);
+  for (const option of misspelt ? [] : (schema.required ?? [])) {
     if (!seen.has(option)) report(diagnostic('ADP1112', { option, callee }, { span: call.span }, `write e.g. '${callee}(${option} …)'`));
   }
   return read;

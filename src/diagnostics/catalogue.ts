@@ -30,7 +30,6 @@ export const catalogue = {
   ADP1003: error((a: { found: string }) => `Unexpected ${a.found} at the top level of a spec.`),
   ADP1004: error((a: { name: string; what: string }) => `Unknown ${a.what} '${a.name}'.`),
   ADP1005: error(() => `Unterminated string.`),
-  ADP1006: error((a: { found: string }) => `Expected the end of the file, but found ${a.found}.`),
 
   // ---- ADP11xx: meaning of a spec (checker) -------------------------------------------------
   ADP1101: error((a: { name: string; what: string }) => `Unknown ${a.what} '${a.name}'.`),

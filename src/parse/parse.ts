@@ -45,9 +45,12 @@ export function parseSpec(text: string, file: string): ParseResult {
   for (const t of lexed.tokens) {
     if (t.tokenType === T.UnterminatedString) {
       diagnostics.push(diagnostic('ADP1005', {}, { span: builder.tokenSpan(t) }, 'close the string with a double quote on the same line'));
-    } else {
-      tokens.push(t);
+      // Parse on as if it were closed, so the statement it belongs to raises no second error.
+      t.tokenType = T.StringLiteral;
+      t.tokenTypeIdx = T.StringLiteral.tokenTypeIdx!;
+      t.image += '"';
     }
+    tokens.push(t);
   }
   const comments: A.CommentToken[] = (lexed.groups['comments'] ?? []).map((t) => ({ text: t.image.trimEnd(), span: builder.tokenSpan(t) }));
 

@@ -1,4 +1,6 @@
 /** The command registry: one module per command, listed in the order `--help` shows them. */
 import type { Command } from '../io.js';
+import { checkCommand } from './check.js';
+import { fmtCommand } from './fmt.js';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [checkCommand, fmtCommand];

@@ -1,0 +1,78 @@
+/**
+ * The checks that need the model: a spec is written once and compiled against models of any depth
+ * and width, so layer indexes, reductions and sites are resolved here, once the model's shape is
+ * known. Diagnostics still point at the spec line responsible.
+ */
+import { diagnostic, hasErrors, type Diagnostic } from '../diagnostics/index.js';
+import { resolveLayers } from './layers.js';
+import type { AdapterDefinition, Placement, Plan, Site } from './plan.js';
+
+export interface ModelShape {
+  readonly layers: number;
+  readonly hidden: number;
+  /** Whether the model has `site` in `layer`; every site exists when omitted. */
+  readonly hasSite?: (layer: number, site: Site) => boolean;
+}
+
+/** One adapter to insert: this definition, at this site of this layer, with this bottleneck width. */
+export interface AdapterInstance {
+  readonly layer: number;
+  readonly site: Site;
+  readonly adapter: AdapterDefinition;
+  /** Bottleneck width m (a reduction resolved against the hidden size). */
+  readonly units: number;
+  readonly placement: Placement;
+}
+
+export interface BoundPlan {
+  readonly plan: Plan;
+  readonly shape: ModelShape;
+  /** In layer order, attention before ffn within a layer. */
+  readonly instances: readonly AdapterInstance[];
+  /** Layers whose LayerNorms train (empty when LayerNorms are frozen). */
+  readonly layerNormLayers: readonly number[];
+}
+
+export interface BindResult {
+  readonly bound: BoundPlan | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function bindPlan(plan: Plan, shape: ModelShape): BindResult {
+  const diagnostics: Diagnostic[] = [];
+  const bySite = new Map<string, AdapterInstance>();
+  for (const placement of plan.placements) {
+    const resolved = resolveLayers(placement.layers, shape.layers);
+    diagnostics.push(...resolved.diagnostics);
+    const units = bottleneckUnits(placement.adapter, shape.hidden, placement, diagnostics);
+    if (units === undefined) continue;
+    for (const layer of resolved.layers) {
+      if (shape.hasSite && !shape.hasSite(layer, placement.site)) {
+        diagnostics.push(diagnostic('ADP2205', { site: placement.site, layer }, { span: placement.span }, 'leave this layer out of the placement'));
+        continue;
+      }
+      const key = `${layer}/${placement.site}`;
+      if (bySite.has(key)) {
+        diagnostics.push(diagnostic('ADP2204', { site: placement.site, layer }, { span: placement.span }, `line ${bySite.get(key)!.placement.span.start.line} already places one there`));
+        continue;
+      }
+      bySite.set(key, { layer, site: placement.site, adapter: placement.adapter, units, placement });
+    }
+  }
+  const layerNorm = plan.trainable.layerNorm ? resolveLayers(plan.trainable.layerNorm, shape.layers) : undefined;
+  if (layerNorm) diagnostics.push(...layerNorm.diagnostics);
+  if (hasErrors(diagnostics)) return { bound: undefined, diagnostics };
+  const siteOrder = (s: Site) => (s === 'attention' ? 0 : 1);
+  const instances = [...bySite.values()].sort((a, b) => a.layer - b.layer || siteOrder(a.site) - siteOrder(b.site));
+  return { bound: { plan, shape, instances, layerNormLayers: layerNorm?.layers ?? [] }, diagnostics };
+}
+
+function bottleneckUnits(adapter: AdapterDefinition, hidden: number, placement: Placement, diagnostics: Diagnostic[]): number | undefined {
+  if (adapter.size.kind === 'absolute') return adapter.size.units;
+  const { factor } = adapter.size;
+  if (hidden % factor !== 0) {
+    diagnostics.push(diagnostic('ADP2202', { reduction: factor, hidden }, { span: placement.span }, `choose a factor that divides ${hidden}, or an absolute 'size'`));
+    return undefined;
+  }
+  return hidden / factor;
+}

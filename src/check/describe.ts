@@ -1,0 +1,48 @@
+/** Plan values written back in the spec language's own words, for reports and summaries. */
+import { describeSelector } from './layers.js';
+import type { AdapterDefinition, BottleneckSize, Head, Initializer, Optimizer, Schedule, TrainableSet } from './plan.js';
+
+/** Small numbers in exponent form (1e-4), others as they are (0.9). */
+export function formatNumber(n: number): string {
+  return n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential() : String(n);
+}
+
+export function describeSize(size: BottleneckSize): string {
+  return size.kind === 'absolute' ? `size ${size.units}` : `reduction ${size.factor}`;
+}
+
+export function describeInit(init: Initializer): string {
+  if (init.kind === 'identity') return `identity(std ${formatNumber(init.std)})`;
+  return `normal(std ${formatNumber(init.std)}${init.truncate === undefined ? '' : `, truncate ${formatNumber(init.truncate)}`})`;
+}
+
+export function describeAdapter(a: AdapterDefinition): string {
+  const parts = [describeSize(a.size), `activation ${a.activation}`, `init ${describeInit(a.init)}`];
+  if (a.layerNorm) parts.push('layernorm');
+  if (a.hiddenLayers !== 1) parts.push(`hidden_layers ${a.hiddenLayers}`);
+  return parts.join(', ');
+}
+
+export function describeTrainable(t: TrainableSet): string {
+  if (t.all) return 'all (full fine-tuning)';
+  const parts = ['adapters'];
+  if (t.layerNorm) parts.push(`layernorm in layers ${describeSelector(t.layerNorm)}`);
+  if (t.head) parts.push('head');
+  if (t.embeddings) parts.push('embeddings');
+  return parts.join(', ');
+}
+
+export function describeHead(h: Head): string {
+  if (h.kind === 'output') return h.output === undefined ? 'output (the model\'s own)' : `output(name "${h.output}")`;
+  return `classifier(labels ${h.labels}, from ${h.from})`;
+}
+
+export function describeOptimizer(o: Optimizer): string {
+  if (o.kind === 'sgd') return `sgd(lr ${formatNumber(o.lr)})`;
+  return `adamw(lr ${formatNumber(o.lr)}, betas (${o.betas.map(formatNumber).join(', ')}), eps ${formatNumber(o.eps)}, weight_decay ${formatNumber(o.weightDecay)}, no_decay (${o.noDecay.join(', ')}))`;
+}
+
+export function describeSchedule(s: Schedule): string {
+  if (s.kind === 'constant') return 'constant';
+  return `linear(warmup ${'steps' in s.warmup ? s.warmup.steps : `${formatNumber(s.warmup.fraction * 100)}%`})`;
+}

@@ -1,0 +1,66 @@
+/** `adapterc fmt`: rewrite specs in canonical form. */
+import { parseSpec } from '../../parse/parse.js';
+import { printSpec } from '../../print/print.js';
+import { AdapterError, diagnostic, hasErrors, type Diagnostic } from '../../diagnostics/index.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { inputPath, parseCommandArgs } from '../args.js';
+import { ExitCode, type CliIo, type Command } from '../io.js';
+import { readFileSync } from 'node:fs';
+
+const help = `Usage: adapterc fmt <spec.adp>... [--check | --stdout]
+
+Rewrites each spec in canonical form: two-space indentation, one statement or setting per line,
+one blank line between top-level statements (none within runs of imports, placements, and
+target/seed), comments kept. Formatting never changes what a spec means. A spec with syntax
+errors is left untouched and the errors are reported.
+
+Options:
+  --check     change nothing; list the files that are not in canonical form and exit 1 if any
+  --stdout    print the formatted text instead of rewriting the file (one spec only)
+  -h, --help  show this help
+
+Exit codes: 0 done (or, with --check, all formatted), 1 syntax errors or unformatted files, 2 internal error.`;
+
+export const fmtCommand: Command = {
+  name: 'fmt',
+  summary: 'rewrite specs in canonical form (--check to only verify)',
+  help,
+  async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+    const { values, positionals } = parseCommandArgs('fmt', argv, { check: { type: 'boolean' }, stdout: { type: 'boolean' } });
+    if (positionals.length === 0 || (values['stdout'] && positionals.length !== 1) || (values['stdout'] && values['check'])) {
+      throw new AdapterError([diagnostic('ADP4001', { text: "'adapterc fmt' takes one or more spec files, or exactly one with --stdout (not with --check)." }, undefined, "run 'adapterc fmt --help'")]);
+    }
+    const problems: Diagnostic[] = [];
+    const sources = new Map<string, string>();
+    const unformatted: string[] = [];
+    for (const given of positionals) {
+      const file = inputPath(io.cwd, given);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        problems.push(diagnostic('ADP1201', { path: given }, { file: given }, 'check the path'));
+        continue;
+      }
+      sources.set(file, text);
+      const parsed = parseSpec(text, file);
+      if (hasErrors(parsed.diagnostics)) {
+        problems.push(...parsed.diagnostics);
+        continue;
+      }
+      const formatted = printSpec(parsed.spec);
+      if (values['stdout']) io.stdout(formatted.replace(/\n$/, ''));
+      else if (formatted !== text) {
+        unformatted.push(given);
+        if (!values['check']) writeFileAtomic(file, formatted);
+      }
+    }
+    if (problems.length > 0) throw new AdapterError(problems, sources);
+    if (values['check']) {
+      for (const f of unformatted) io.stdout(`${f}: not in canonical form`);
+      return unformatted.length > 0 ? ExitCode.userError : ExitCode.ok;
+    }
+    if (!values['stdout']) for (const f of unformatted) io.stdout(`formatted ${f}`);
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,141 @@
+/** The command line: help, exit codes, check and fmt. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { VERSION } from '../../src/version.js';
+
+const root = path.resolve(__dirname, '../..');
+
+describe('adapterc --help and dispatch', () => {
+  it('lists every command', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['check', 'fmt']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
+
+  it('gives each command its own help', async () => {
+    for (const c of ['check', 'fmt']) {
+      const r = await cli([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: adapterc ${c}`);
+    }
+  });
+
+  it('suggests a near command for a typo, exit 1', async () => {
+    const r = await cli(['chek', 'x.adp']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("did you mean 'check'?");
+  });
+
+  it('rejects unknown options with exit 1', async () => {
+    const r = await cli(['check', 'specs/houlsby.adp', '--jsn']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Unknown option '--jsn'");
+  });
+
+  it('keeps the version in step with package.json', () => {
+    expect(VERSION).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+  });
+});
+
+describe('adapterc check', () => {
+  it('prints the plan of a valid spec', async () => {
+    const r = await cli(['check', 'specs/houlsby.adp'], root);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('specs/houlsby.adp: ok (imports specs/base/glue.adp)');
+    expect(r.stdout).toMatch(/^ {2}11\s+ffn\s+bottleneck\s+64\s+gelu\s+normal\(std 0.01, truncate 2\)$/m);
+    expect(r.stdout).toContain('24 × (2·d·64 + d + 64)');
+    // The paper's figure for BERT-base with size 64 at both sites: 2.38 M adapter parameters.
+    expect(r.stdout).toContain('d = 768   2,379,264');
+  });
+
+  it('prints JSON with --json', async () => {
+    const r = await cli(['check', 'specs/top-layers.adp', '--json'], root);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.ok).toBe(true);
+    expect(json.instances.map((i: { layer: number }) => i.layer)).toEqual([6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11]);
+    expect(json.parameters.adapters).toBe(12 * (2 * 768 * 64 + 768 + 64));
+  });
+
+  it('resolves layers for --layers and reports indexes past the depth with the spec position', async () => {
+    const r = await cli(['check', 'specs/top-layers.adp', '--layers', '6'], root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('specs/top-layers.adp:5:49 - error ADP2201: Layer 6 does not exist: the model has 6 layers (0..5).');
+  });
+
+  it('reports every problem of an invalid spec, exit 1, nothing on stdout', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-check-'));
+    writeFileSync(path.join(dir, 'bad.adp'), 'adapter b {\n  size 0\n  activation gleu\n}\nplace b after ffn in layers all\n');
+    const r = await cli(['check', 'bad.adp'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('bad.adp:2:8 - error ADP1103');
+    expect(r.stderr).toContain('bad.adp:3:14 - error ADP1101');
+    const json = await cli(['check', 'bad.adp', '--json'], dir);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).diagnostics.map((d: { code: string }) => d.code)).toEqual(['ADP1103', 'ADP1101']);
+  });
+
+  it('names a missing spec file', async () => {
+    const r = await cli(['check', 'nope.adp'], root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("nope.adp - error ADP1201: Cannot read the spec file 'nope.adp'.");
+  });
+
+  it('needs exactly one spec', async () => {
+    const r = await cli(['check'], root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("'adapterc check' takes <spec.adp>");
+  });
+});
+
+describe('adapterc fmt', () => {
+  it('rewrites a spec in canonical form, and --check then passes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-fmt-'));
+    const file = path.join(dir, 's.adp');
+    writeFileSync(file, '# s\nadapter  b { size 8 activation relu }\nplace b after ffn,attention in layers 0 .. 1 # two\n');
+    expect((await cli(['fmt', '--check', 's.adp'], dir)).code).toBe(1);
+    const r = await cli(['fmt', 's.adp'], dir);
+    expect(r.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('# s\nadapter b {\n  size 8\n  activation relu\n}\n\nplace b after ffn, attention in layers 0..1  # two\n');
+    expect((await cli(['fmt', '--check', 's.adp'], dir)).code).toBe(0);
+  });
+
+  it('leaves a spec with syntax errors untouched', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-fmt-'));
+    const file = path.join(dir, 's.adp');
+    const text = 'adapter b { size 8.5 }\n';
+    writeFileSync(file, text);
+    const r = await cli(['fmt', 's.adp'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('s.adp:1:18 - error ADP1002');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('keeps every checked-in spec canonical', async () => {
+    const r = await cli(['fmt', '--check', ...['houlsby', 'size-8', 'per-layer-sizes'].map((n) => `specs/${n}.adp`), 'specs/base/glue.adp'], root);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('the installed binary', () => {
+  const bin = path.join(root, 'bin/adapterc.js');
+  const built = existsSync(path.join(root, 'dist/cli/main.js'));
+
+  it.runIf(built)('runs, and exits 0 / 1 as documented', () => {
+    expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toBe(VERSION);
+    const ok = spawnSync(process.execPath, [bin, 'check', 'specs/houlsby.adp'], { cwd: root, encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    const bad = spawnSync(process.execPath, [bin, 'check', 'specs/missing.adp'], { cwd: root, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('ADP1201');
+  });
+
+  it.skipIf(built)('is skipped: dist/ is not built (npm install builds it through the prepare script)', () => {});
+});
