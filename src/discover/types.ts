@@ -1,0 +1,90 @@
+/**
+ * What discovery finds in a BERT-style encoder: the two adapter sites of every layer, the
+ * LayerNorms, the model's inputs and outputs. Everything is named by graph value names, so the
+ * rewrite stage can act on it directly.
+ */
+import type { Node } from '../ir/index.js';
+import type { Site } from '../check/plan.js';
+
+/** How a LayerNorm is written in the graph. */
+export type LayerNormForm =
+  | 'LayerNormalization' // the ONNX op (or ORT's own at opsets below 17)
+  | 'SkipLayerNormalization' // com.microsoft: residual Add folded in
+  | 'decomposed'; // ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add (PyTorch) or ReduceMean/Sqrt/Reciprocal/Mul (TensorFlow)
+
+export interface LayerNorm {
+  readonly form: LayerNormForm;
+  /** The normalized value that leaves the LayerNorm. */
+  readonly output: string;
+  /** The value normalized; for SkipLayerNormalization the sum is internal and this is ''. */
+  readonly input: string;
+  /** The nodes that make it up (one for the ops). */
+  readonly nodes: readonly Node[];
+  /** Scale (gamma) and shift (beta): graph value names, usually initializers (maybe via Identity). */
+  readonly scale: string | undefined;
+  readonly bias: string | undefined;
+  /** Length of gamma/beta: the hidden size. */
+  readonly width: number | undefined;
+}
+
+/** The place an adapter goes: the output projection's result just before the residual Add + LayerNorm. */
+export interface AdapterSite {
+  readonly layer: number;
+  readonly site: Site;
+  /**
+   * The site tensor: the projection's output after its bias. When the bias is folded into a
+   * SkipLayerNormalization (`foldedBias`), the projection's output without it.
+   */
+  readonly value: string;
+  /** The node that adds the residual: an Add, or the SkipLayerNormalization. */
+  readonly residualNode: Node;
+  /** Which input of `residualNode` is `value`. */
+  readonly inputIndex: number;
+  /** The other operand: the residual stream. */
+  readonly residual: string;
+  /** The projection bias folded into SkipLayerNormalization's 5th input, if any. */
+  readonly foldedBias: string | undefined;
+  /** The LayerNorm the residual sum feeds. */
+  readonly layerNorm: LayerNorm;
+  /** The output projection's weight, when it is a constant (2-D). */
+  readonly projectionWeight: string | undefined;
+}
+
+export interface TransformerLayer {
+  readonly index: number;
+  readonly attention: AdapterSite | undefined;
+  readonly ffn: AdapterSite | undefined;
+}
+
+export type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids' | 'position_ids' | 'hidden_states' | 'other';
+export type OutputRole = 'logits' | 'pooled_output' | 'last_hidden_state' | 'other';
+
+export interface ModelInput {
+  readonly name: string;
+  readonly role: InputRole;
+}
+export interface ModelOutput {
+  readonly name: string;
+  readonly role: OutputRole;
+}
+
+export interface Discovery {
+  readonly hidden: number;
+  readonly layers: readonly TransformerLayer[];
+  /** Attention heads and FFN (intermediate) size, where the graph makes them plain. */
+  readonly heads: number | undefined;
+  readonly ffn: number | undefined;
+  readonly embeddingLayerNorm: LayerNorm | undefined;
+  /** Every LayerNorm, in the order found: layer ones, the embedding one, and others (e.g. an MLM head's). */
+  readonly layerNorms: readonly LayerNorm[];
+  /** The last layer's output (the encoder's last hidden state). */
+  readonly lastHiddenState: string;
+  /** The pooler's output (tanh of a dense layer on the first token), when the model has one. */
+  readonly pooledOutput: string | undefined;
+  readonly inputs: readonly ModelInput[];
+  readonly outputs: readonly ModelOutput[];
+  /** Float parameters (initializers), each shared tensor counted once. */
+  readonly parameterCount: number;
+  /** Things seen but not classified, in words, for `adapterc inspect`. */
+  readonly notes: readonly string[];
+}
