@@ -77,6 +77,8 @@ export const catalogue = {
   ADP2017: error((a: { tensor: string; found: number; expected: number }) => `Tensor '${a.tensor}' has ${a.found} bytes of data, but its type and shape need ${a.expected}.`),
 
   // ---- ADP21xx: recognising a BERT-style encoder ----------------------------------------------
+  ADP2101: error((a: { file: string; found: string }) => `'${a.file}' is not a BERT-style encoder: ${a.found}.`),
+  ADP2102: error((a: { file: string; widths: string }) => `The layers of '${a.file}' disagree on the hidden size (${a.widths}).`),
 
   // ---- ADP22xx: matching the spec to the model -------------------------------------------------
   ADP2201: error((a: { layer: number; depth: number }) => `Layer ${a.layer} does not exist: the model has ${a.depth} layers (0..${a.depth - 1}).`),
