@@ -13,11 +13,11 @@ describe('adapterc --help and dispatch', () => {
   it('lists every command', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['check', 'fmt']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['check', 'fmt', 'inspect']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 
   it('gives each command its own help', async () => {
-    for (const c of ['check', 'fmt']) {
+    for (const c of ['check', 'fmt', 'inspect']) {
       const r = await cli([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: adapterc ${c}`);

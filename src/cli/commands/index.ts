@@ -2,5 +2,6 @@
 import type { Command } from '../io.js';
 import { checkCommand } from './check.js';
 import { fmtCommand } from './fmt.js';
+import { inspectCommand } from './inspect.js';
 
-export const commands: readonly Command[] = [checkCommand, fmtCommand];
+export const commands: readonly Command[] = [checkCommand, fmtCommand, inspectCommand];
