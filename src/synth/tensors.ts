@@ -5,7 +5,7 @@
  * produce its bytes on demand lets the encoder stream a model to disk one tensor at a time (peak memory:
  * the largest tensor) while `generateBert` can still materialize a complete ModelProto.
  */
-import { fillNormal, streamFor, type Uint32Source } from './prng.js';
+import { fillNormal, streamFor, type Uint32Source } from '../util/prng.js';
 
 /** ONNX TensorProto.DataType values used here. */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;

@@ -2,7 +2,7 @@
 import ort from 'onnxruntime-node';
 import type { onnx } from 'onnx-proto';
 import type { SyntheticBertManifest } from '../../src/synth/index.js';
-import { streamFor, uniformInt } from '../../src/synth/prng.js';
+import { streamFor, uniformInt } from '../../src/util/prng.js';
 import { proto } from '../../src/synth/proto.js';
 
 export const BATCH = 2;

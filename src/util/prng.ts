@@ -1,5 +1,5 @@
 /**
- * Seeded, platform-independent random numbers for synthetic weights.
+ * Seeded, platform-independent random numbers: synthetic weights and adapter initialization.
  *
  * Same seed => same bits on every machine. That rules out Math.random and also Math.log/Math.cos,
  * whose results ECMAScript leaves implementation-approximated (engines may differ in the last ulp,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { fillNormal, fnv1a32, lnUnit, normalSamples, streamFor, streamSeed, uniformInt, Xoshiro128, type Uint32Source } from '../../src/synth/prng.js';
+import { fillNormal, fnv1a32, lnUnit, normalSamples, streamFor, streamSeed, uniformInt, Xoshiro128, type Uint32Source } from '../../src/util/prng.js';
 
 /** xoshiro128** from an explicit state, to check against the reference implementation's output. */
 function fromState(state: [number, number, number, number]): Uint32Source {
