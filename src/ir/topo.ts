@@ -1,0 +1,153 @@
+/**
+ * Topological order. ONNX requires nodes to be sorted, but real exports are not always (PyTorch
+ * 1.1's BERT in ONNX Runtime's test data, for one), and ONNX Runtime runs them anyway, so stages
+ * must not rely on the file order.
+ */
+import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { nodeLabel } from './attributes.js';
+import { valuesReadBy } from './navigate.js';
+import type { Graph, Node } from './types.js';
+
+/**
+ * The nodes in an order where every node comes after the producers of the values it reads.
+ * Among the nodes that are ready at a time, the one earliest in the file goes first: a graph that
+ * is already sorted keeps its order exactly, and the result never depends on anything but the graph.
+ * Values produced by no node (graph inputs, initializers, outer-scope values) count as available.
+ * Throws an ADP2012 error when the nodes form a cycle.
+ */
+export function topologicalOrder(graph: Graph): Node[] {
+  const nodes = graph.nodes;
+  const producerIndex = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    for (const out of node.outputs) if (out !== '' && !producerIndex.has(out)) producerIndex.set(out, i);
+  });
+
+  // For each node: how many producers it still waits for, and who waits for it.
+  const waitingFor = new Array<number>(nodes.length).fill(0);
+  const dependents: number[][] = nodes.map(() => []);
+  nodes.forEach((node, i) => {
+    const producers = new Set<number>();
+    for (const name of valuesReadBy(node)) {
+      const p = producerIndex.get(name);
+      if (p !== undefined) producers.add(p);
+    }
+    for (const p of producers) {
+      dependents[p]!.push(i);
+      waitingFor[i]!++;
+    }
+  });
+
+  const ready = new MinHeap();
+  waitingFor.forEach((count, i) => {
+    if (count === 0) ready.push(i);
+  });
+  const order: Node[] = [];
+  while (ready.size > 0) {
+    const i = ready.pop();
+    order.push(nodes[i]!);
+    for (const d of dependents[i]!) if (--waitingFor[d]! === 0) ready.push(d);
+  }
+  if (order.length < nodes.length) {
+    const stuck = nodes.find((_, i) => waitingFor[i]! > 0)!;
+    throw new AdapterError([diagnostic('ADP2012', { node: nodeLabel(stuck) })]);
+  }
+  return order;
+}
+
+/** Reorders `graph.nodes` topologically (see `topologicalOrder`), in place. */
+export function sortGraph(graph: Graph): void {
+  graph.nodes = topologicalOrder(graph);
+}
+
+/** True when every node comes after the producers of what it reads. */
+export function isTopologicallySorted(graph: Graph): boolean {
+  const order = topologicalOrder(graph);
+  return order.every((node, i) => node === graph.nodes[i]);
+}
+
+/**
+ * A topological order that depends only on the graph's structure, not on the order of its nodes:
+ * a depth-first walk back from the graph outputs (in their order), which emits each node after the
+ * producers of its inputs (in input order). Nodes no output depends on follow, walked from in order
+ * of their first output name. Each node thus appears right after what it reads, which makes
+ * dumps read naturally, and a rewrite that appends nodes dumps as if it had inserted them in place.
+ * Throws an ADP2012 error when the nodes form a cycle.
+ */
+export function canonicalOrder(graph: Graph): Node[] {
+  const producer = new Map<string, Node>();
+  for (const node of graph.nodes) for (const out of node.outputs) if (out !== '' && !producer.has(out)) producer.set(out, node);
+
+  const state = new Map<Node, 'open' | 'done'>();
+  const order: Node[] = [];
+  const walkFrom = (root: Node): void => {
+    if (state.has(root)) return;
+    // An explicit stack instead of recursion: real graphs are thousands of nodes deep.
+    const stack: { node: Node; reads: string[]; next: number }[] = [{ node: root, reads: valuesReadBy(root), next: 0 }];
+    state.set(root, 'open');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.reads.length) {
+        stack.pop();
+        state.set(top.node, 'done');
+        order.push(top.node);
+        continue;
+      }
+      const p = producer.get(top.reads[top.next++]!);
+      if (p === undefined || state.get(p) === 'done') continue;
+      if (state.get(p) === 'open') throw new AdapterError([diagnostic('ADP2012', { node: nodeLabel(p) })]);
+      state.set(p, 'open');
+      stack.push({ node: p, reads: valuesReadBy(p), next: 0 });
+    }
+  };
+
+  for (const output of graph.outputs) {
+    const p = producer.get(output.name);
+    if (p !== undefined) walkFrom(p);
+  }
+  const key = (n: Node): string => n.outputs.find((o) => o !== '') ?? '';
+  const rest = graph.nodes.filter((n) => !state.has(n)).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  for (const node of rest) walkFrom(node);
+  return order;
+}
+
+/** A binary min-heap of node indices. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(value: number): void {
+    const items = this.items;
+    items.push(value);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]! <= value) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = value;
+  }
+
+  pop(): number {
+    const items = this.items;
+    const top = items[0]!;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= items.length) break;
+        const right = left + 1;
+        const child = right < items.length && items[right]! < items[left]! ? right : left;
+        if (items[child]! >= last) break;
+        items[i] = items[child]!;
+        i = child;
+      }
+      items[i] = last;
+    }
+    return top;
+  }
+}

@@ -1,0 +1,36 @@
+/** Visiting the graphs nested in node attributes (If, Loop, Scan bodies) and all tensors. */
+import type { Graph, Node, Tensor } from './types.js';
+
+/** The graphs held by a node's attributes. */
+export function subgraphsOf(node: Node): Graph[] {
+  const graphs: Graph[] = [];
+  for (const a of node.attributes) {
+    if (a.g) graphs.push(a.g);
+    if (a.graphs) graphs.push(...a.graphs);
+  }
+  return graphs;
+}
+
+/** Calls `visit` on `graph` and then on every graph nested in it, depth first. */
+export function forEachGraph(graph: Graph, visit: (g: Graph) => void): void {
+  visit(graph);
+  for (const node of graph.nodes) for (const sub of subgraphsOf(node)) forEachGraph(sub, visit);
+}
+
+/**
+ * Every tensor of a graph and its subgraphs: initializers and the tensors in node attributes
+ * (Constant values). Tensors inside preserved (unmodelled) fields are not included.
+ */
+export function allTensors(graph: Graph): Tensor[] {
+  const tensors: Tensor[] = [];
+  forEachGraph(graph, (g) => {
+    tensors.push(...g.initializers);
+    for (const node of g.nodes) {
+      for (const a of node.attributes) {
+        if (a.t) tensors.push(a.t);
+        if (a.tensors) tensors.push(...a.tensors);
+      }
+    }
+  });
+  return tensors;
+}

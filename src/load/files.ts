@@ -1,0 +1,188 @@
+/**
+ * Models on disk. `readModel` reads the file in one buffer and decodes it with tensor data as views
+ * into that buffer; `writeModel` streams the encoded parts to a temporary file in the target folder
+ * and renames it into place, so a reader never sees a half-written model.
+ */
+import { randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import type { Model } from '../ir/types.js';
+import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
+import { encodeModelParts } from './encode.js';
+import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
+
+export interface ReadOptions {
+  /** Read the data of tensors kept in side files (default true). */
+  readonly externalData?: boolean;
+}
+
+/** Reads and decodes an .onnx file, with its external data. Every failure is an AdapterError. */
+export async function readModel(path: string, options: ReadOptions = {}): Promise<Model> {
+  const where = { file: path };
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) {
+      throw new AdapterError([
+        diagnostic('ADP2002', { file: path, reason: info.isDirectory() ? 'it is a folder' : 'it is not a regular file' }, where, 'pass the path of the .onnx file itself'),
+      ]);
+    }
+    size = info.size;
+  } catch (error) {
+    if (error instanceof AdapterError) throw error;
+    throw readFailure(error, path);
+  }
+  if (size > MAX_MODEL_BYTES) {
+    throw new AdapterError([diagnostic('ADP2013', { size }, where, 'a model this large must keep its weights as external data')]);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readWholeFile(path, size);
+  } catch (error) {
+    throw readFailure(error, path);
+  }
+  const model = decodeModel(bytes, path);
+  if (options.externalData !== false) await resolveExternalData(model, dirname(path), path);
+  return model;
+}
+
+/** Files above this size are read by several concurrent reads. */
+const PARALLEL_READ_FROM = 64 * 1024 * 1024;
+const READ_STREAMS = 4;
+/** One read call asks for at most this much, well below Linux's 2 GiB limit per call. */
+const MAX_READ = 256 * 1024 * 1024;
+
+/**
+ * Reads a file of known size into one buffer. Large files are read as a few ranges at once: most
+ * of the cost of reading a model from the page cache is the kernel mapping fresh memory for the
+ * buffer, and that work runs in parallel on libuv's worker threads (it halves load time on two
+ * cores). A file that shrinks meanwhile comes back short, and the decoder reports it truncated.
+ */
+async function readWholeFile(path: string, size: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(size);
+    const streams = size >= PARALLEL_READ_FROM ? READ_STREAMS : 1;
+    const step = Math.ceil(size / streams);
+    const ends = await Promise.all(
+      Array.from({ length: streams }, async (_, i) => {
+        let position = i * step;
+        const end = Math.min(size, position + step);
+        while (position < end) {
+          const { bytesRead } = await handle.read(buffer, position, Math.min(end - position, MAX_READ), position);
+          if (bytesRead === 0) break;
+          position += bytesRead;
+        }
+        return position;
+      }),
+    );
+    const short = ends.findIndex((end, i) => end < Math.min(size, (i + 1) * step));
+    return short === -1 ? buffer : buffer.subarray(0, ends[short]);
+  } finally {
+    await handle.close();
+  }
+}
+
+function readFailure(error: unknown, path: string): AdapterError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = { file: path };
+  if (code === 'ENOENT') return new AdapterError([diagnostic('ADP2001', { file: path }, where, 'check the path and the current folder')]);
+  if (code === 'ENOTDIR') {
+    return new AdapterError([diagnostic('ADP2001', { file: path }, where, 'a part of the path before the file name is a file, not a folder')]);
+  }
+  const reason = code === 'EACCES' || code === 'EPERM' ? 'permission is denied' : code === 'EISDIR' ? 'it is a folder' : `the system reports ${code ?? String(error)}`;
+  return new AdapterError([diagnostic('ADP2002', { file: path, reason }, where, 'check that the file exists and that you may read it')]);
+}
+
+export interface WriteOptions {
+  /**
+   * Tensors that were read from side files: 'keep' writes them to one side file next to the model
+   * (named by `dataFile`), 'inline' writes them into the model. Default 'keep'.
+   */
+  readonly externalData?: 'keep' | 'inline';
+  /** The side file's name, relative to the model's folder. Default: the model's file name + '.data'. */
+  readonly dataFile?: string;
+  /** Flush the files to the disk before renaming them into place (slower; survives power loss). */
+  readonly durable?: boolean;
+}
+
+/**
+ * Encodes a model and writes it to `path`, replacing any existing file atomically. The side file,
+ * if any, is written first, so the model never refers to data that is not there.
+ */
+export async function writeModel(model: Model, path: string, options: WriteOptions = {}): Promise<void> {
+  const external = options.externalData === 'inline' ? [] : externalTensors(model);
+  const dataFile = options.dataFile ?? `${basename(path)}.data`;
+  const layout = external.length > 0 ? layoutExternalData(external, dataFile) : undefined;
+  // With 'keep', every external tensor is relocated to the new side file; 'inline' then applies to
+  // none of them. With 'inline', there is no layout and all of them are inlined.
+  const encoded = encodeModelParts(model, {
+    externalData: 'inline',
+    ...(layout === undefined ? {} : { relocated: layout.entries }),
+  });
+  if (encoded.length > MAX_MODEL_BYTES) {
+    throw new AdapterError([
+      diagnostic('ADP2013', { size: encoded.length }, { file: path }, 'keep the large tensors as external data in a side file'),
+    ]);
+  }
+  if (layout !== undefined) await writeFileAtomically(join(dirname(path), dataFile), layout.parts, options.durable ?? false);
+  await writeFileAtomically(path, encoded.parts, options.durable ?? false);
+}
+
+/** Writes `parts` to a temporary file next to `path`, then renames it to `path`. */
+export async function writeFileAtomically(path: string, parts: readonly Uint8Array[], durable: boolean): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temporary, 'wx');
+  } catch (error) {
+    throw writeFailure(error, path);
+  }
+  try {
+    await writeAll(handle, parts);
+    if (durable) await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temporary, path);
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    await unlink(temporary).catch(() => {});
+    throw writeFailure(error, path);
+  }
+}
+
+/** Linux writes at most about 2 GiB and 1024 buffers per call, and may write less: loop until done. */
+async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  const BATCH = 512;
+  let queue = parts.filter((p) => p.length > 0);
+  while (queue.length > 0) {
+    const batch = queue.slice(0, BATCH);
+    let { bytesWritten } = await handle.writev(batch);
+    let consumed = 0;
+    while (consumed < batch.length && bytesWritten >= batch[consumed]!.length) {
+      bytesWritten -= batch[consumed]!.length;
+      consumed++;
+    }
+    const rest = queue.slice(consumed);
+    // A part written halfway: continue with its remainder.
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+    queue = rest;
+  }
+}
+
+function writeFailure(error: unknown, path: string): AdapterError {
+  if (error instanceof AdapterError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const hints: Record<string, string> = {
+    ENOENT: `the folder '${dirname(path)}' does not exist; create it first`,
+    EACCES: 'you may not write there; choose another folder',
+    EPERM: 'you may not write there; choose another folder',
+    ENOSPC: 'the disk is full; free some space',
+    EISDIR: 'a folder has that name; choose another file name',
+    EROFS: 'the file system is read-only; choose another folder',
+  };
+  const hint = code === undefined ? undefined : hints[code];
+  return new AdapterError([diagnostic('ADP4002', { path }, { file: path }, hint ?? `the system reports ${code ?? String(error)}`)]);
+}

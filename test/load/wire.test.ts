@@ -1,0 +1,114 @@
+/** Wire-format details real exporters rely on: int64 range, packed and unpacked repeats, alignment. */
+import { Buffer } from 'node:buffer';
+import { describe, expect, it } from 'vitest';
+import { attrInts, DataType, readFloat32, readInt64, readNumbers, type Model } from '../../src/ir/index.js';
+import { decodeModel, encodeModel } from '../../src/load/index.js';
+import { Reader, Writer } from '../../src/load/wire.js';
+
+function bytesOf(write: (w: Writer) => void): Buffer {
+  const w = new Writer();
+  write(w);
+  return Buffer.concat(w.parts());
+}
+
+/** A ModelProto with one graph holding one node with the given attribute bytes, and one initializer. */
+function modelBytes(attribute: (w: Writer) => void, tensor: (w: Writer) => void): Buffer {
+  return bytesOf((m) =>
+    m.messageField(7, (g) => {
+      g.messageField(1, (n) => {
+        n.stringField(2, 'y');
+        n.stringField(4, 'Slice');
+        n.messageField(5, attribute);
+      });
+      g.messageField(5, tensor);
+    }),
+  );
+}
+
+describe('wire format', () => {
+  it('round-trips varints across the int64 range', () => {
+    const values = [0n, 1n, 127n, 128n, 2n ** 53n, -1n, -(2n ** 63n), 2n ** 63n - 1n];
+    const bytes = bytesOf((w) => values.forEach((v) => w.varint64(v)));
+    const r = new Reader(bytes);
+    expect(values.map(() => r.int64())).toEqual(values);
+    // Negative numbers take ten bytes, as protobuf writes them.
+    expect(bytesOf((w) => w.signed(-1)).length).toBe(10);
+  });
+
+  it('reads attribute ints packed or unpacked, and keeps INT64_MAX exact', () => {
+    const max = 2n ** 63n - 1n;
+    const unpacked = modelBytes(
+      (a) => {
+        a.stringField(1, 'ends');
+        a.int64Field(8, max);
+        a.int64Field(8, -1n);
+      },
+      (t) => t.stringField(8, 'w'),
+    );
+    const packed = modelBytes(
+      (a) => {
+        a.stringField(1, 'ends');
+        a.messageField(8, (p) => {
+          p.varint64(max);
+          p.varint64(-1n);
+        });
+      },
+      (t) => t.stringField(8, 'w'),
+    );
+    for (const bytes of [unpacked, packed]) {
+      const node = decodeModel(bytes, 'm.onnx').graph.nodes[0]!;
+      expect(node.attributes[0]!.ints).toEqual([max, -1n]);
+      expect(attrInts(node, 'ends')).toEqual([Number(max), -1]);
+    }
+    // protobuf writes onnx.proto's unpacked `ints` unpacked, and so does the encoder.
+    expect(Buffer.compare(encodeModel(decodeModel(unpacked, 'm.onnx')), unpacked)).toBe(0);
+  });
+
+  it('reads typed tensor fields: float_data at any alignment, int64_data with negatives', () => {
+    const floats = new Float32Array([1.5, -2, 3.25]);
+    const bytes = modelBytes(
+      (a) => a.stringField(1, 'a'),
+      (t) => {
+        t.varintField(1, 3);
+        t.varintField(2, DataType.FLOAT);
+        t.bytesField(4, new Uint8Array(floats.buffer));
+        t.stringField(8, 'w');
+      },
+    );
+    // Move the whole model by 0..3 bytes so that float_data lands at every alignment.
+    for (const shift of [0, 1, 2, 3]) {
+      const shifted = Buffer.concat([Buffer.alloc(shift), bytes]).subarray(shift);
+      expect([...readFloat32(decodeModel(shifted, 'm.onnx').graph.initializers[0]!)]).toEqual([1.5, -2, 3.25]);
+    }
+    const ints = modelBytes(
+      (a) => a.stringField(1, 'a'),
+      (t) => {
+        t.varintField(1, 2);
+        t.varintField(2, DataType.INT64);
+        t.messageField(7, (p) => {
+          p.varint64(-5n);
+          p.varint64(2n ** 40n);
+        });
+      },
+    );
+    const tensor = decodeModel(ints, 'm.onnx').graph.initializers[0]!;
+    expect([...readInt64(tensor)]).toEqual([-5n, 2n ** 40n]);
+    expect(readNumbers(tensor)).toEqual([-5, 2 ** 40]);
+    expect(Buffer.compare(encodeModel(decodeModel(ints, 'm.onnx')), ints)).toBe(0);
+  });
+
+  it('keeps raw tensor data as a view into the input, not a copy', () => {
+    const data = new Uint8Array(64 * 1024).fill(7);
+    const bytes = modelBytes(
+      (a) => a.stringField(1, 'a'),
+      (t) => {
+        t.varintField(1, data.length);
+        t.varintField(2, DataType.UINT8);
+        t.bytesField(9, data);
+      },
+    );
+    const model: Model = decodeModel(bytes, 'm.onnx');
+    const raw = model.graph.initializers[0]!.rawData!;
+    expect(raw.buffer).toBe(bytes.buffer);
+  });
+});
