@@ -86,12 +86,13 @@ export const catalogue = {
   ADP2203: error((a: { range: string; depth: number }) => `The layer range ${a.range} is empty for a model with ${a.depth} layers.`),
   ADP2204: error((a: { site: string; layer: number }) => `Two adapters are placed after ${a.site} in layer ${a.layer}.`),
   ADP2205: error((a: { site: string; layer: number }) => `The model has no ${a.site} site in layer ${a.layer}.`),
+  ADP2206: error((a: { file: string; reason: string }) => `The classifier head cannot be added to '${a.file}': ${a.reason}.`),
 
   // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------
 
   // ---- ADP4xxx: command line and output -------------------------------------------------------
   ADP4001: error((a: { text: string }) => `${a.text}`),
-  ADP4002: error((a: { path: string }) => `Cannot write '${a.path}'.`),
+  ADP4002: error((a: { path: string; reason?: string }) => (a.reason ? `Cannot write '${a.path}' because ${a.reason}.` : `Cannot write '${a.path}'.`)),
 } as const;
 
 export type Catalogue = typeof catalogue;

@@ -1,7 +1,8 @@
 /** The command registry: one module per command, listed in the order `--help` shows them. */
 import type { Command } from '../io.js';
 import { checkCommand } from './check.js';
+import { compileCommand } from './compile.js';
 import { fmtCommand } from './fmt.js';
 import { inspectCommand } from './inspect.js';
 
-export const commands: readonly Command[] = [checkCommand, fmtCommand, inspectCommand];
+export const commands: readonly Command[] = [checkCommand, compileCommand, fmtCommand, inspectCommand];

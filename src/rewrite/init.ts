@@ -1,0 +1,26 @@
+/**
+ * Initial values of new parameters, deterministic from the spec's seed: each tensor draws from its
+ * own random stream keyed by its name, so its values do not depend on which other tensors exist or
+ * in which order they are made, and the same seed gives the same bytes on every machine.
+ */
+import { makeTensor, type Tensor } from '../ir/index.js';
+import { fillNormal, normalSamples, streamFor } from '../util/prng.js';
+
+/** normal(0, std²), values beyond ±truncate·std redrawn (TensorFlow's truncated_normal). */
+export function normalTensor(seed: number, name: string, dims: readonly number[], std: number, truncate?: number): Tensor {
+  const count = dims.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(count);
+  const rng = streamFor(seed, name);
+  fillNormal(values, rng, std);
+  if (truncate !== undefined) {
+    const limit = truncate * std;
+    for (let i = 0; i < count; i++) {
+      while (Math.abs(values[i]!) > limit) values[i] = normalSamples(rng, 1, std)[0]!;
+    }
+  }
+  return makeTensor(name, dims, values);
+}
+
+export function constantTensor(name: string, dims: readonly number[], value: number): Tensor {
+  return makeTensor(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value));
+}

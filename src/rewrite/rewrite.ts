@@ -1,0 +1,62 @@
+/**
+ * rewrite: the stage after discover. Binds the plan to the model (layer indexes, reductions and
+ * sites checked against it), inserts an adapter at every planned site, adds the head, marks what
+ * else trains, and prunes what no output needs. The model is changed in place.
+ */
+import { bindPlan, type AdapterInstance, type BoundPlan } from '../check/bind.js';
+import type { Plan } from '../check/plan.js';
+import type { Discovery } from '../discover/index.js';
+import { AdapterError, diagnostic, hasErrors } from '../diagnostics/index.js';
+import { sortGraph, type Model } from '../ir/index.js';
+import { Emitter } from './emitter.js';
+import { pruneUnused } from './prune.js';
+import { addClassifier, checkAddClassifier, type AddedClassifier } from './rules/add-classifier.js';
+import { insertAdapter, type InsertedAdapter } from './rules/insert-adapter.js';
+import { unfoldSkipBias } from './rules/unfold-skip-bias.js';
+import type { Untied } from './rules/untie.js';
+import { markTrainable, type TrainableExtra } from './trainable.js';
+
+export interface Adaptation {
+  readonly bound: BoundPlan;
+  readonly adapters: readonly InsertedAdapter[];
+  /** The classifier added by `head classifier(…)`, if any. */
+  readonly classifier: AddedClassifier | undefined;
+  readonly extras: readonly TrainableExtra[];
+  readonly untied: readonly Untied[];
+  /** Every trainable parameter (initializer) name: adapters, classifier, extras. */
+  readonly trainable: readonly string[];
+  /** Parameters of the model as it was loaded (what the share is measured against). */
+  readonly baseParameters: number;
+}
+
+/** Binds `plan` to the discovered model; throws an AdapterError pointing into the spec if it does not fit. */
+export function bindToModel(plan: Plan, discovery: Discovery, sources: ReadonlyMap<string, string>, modelFile: string): BoundPlan {
+  const result = bindPlan(plan, {
+    layers: discovery.layers.length,
+    hidden: discovery.hidden,
+    hasSite: (layer, site) => discovery.layers[layer]?.[site] !== undefined,
+  });
+  const diagnostics = [...result.diagnostics];
+  if (plan.head.kind === 'classifier') {
+    const reason = checkAddClassifier(discovery, plan.head.from);
+    if (reason !== undefined) diagnostics.push(diagnostic('ADP2206', { file: modelFile, reason }, { file: modelFile }, "use 'head classifier(labels N, from first_token)'"));
+  }
+  if (hasErrors(diagnostics) || !result.bound) throw new AdapterError(diagnostics, sources);
+  return result.bound;
+}
+
+export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan): Adaptation {
+  const emit = new Emitter(model);
+  const { plan } = bound;
+  const adapters = bound.instances.map((instance: AdapterInstance) => {
+    const found = discovery.layers[instance.layer]![instance.site]!;
+    const site = unfoldSkipBias(emit, found);
+    return insertAdapter(emit, site, instance, discovery.hidden, plan.seed);
+  });
+  const classifier = plan.head.kind === 'classifier' ? addClassifier(emit, discovery, plan.head.labels, plan.head.from, plan.seed) : undefined;
+  const { extras, untied } = markTrainable(model.graph, discovery, bound, classifier !== undefined);
+  if (classifier) pruneUnused(model.graph);
+  sortGraph(model.graph);
+  const trainable = [...new Set([...adapters.flatMap((a) => a.parameters), ...(classifier?.parameters ?? []), ...extras.flatMap((e) => e.parameters)])];
+  return { bound, adapters, classifier, extras, untied, trainable, baseParameters: discovery.parameterCount };
+}

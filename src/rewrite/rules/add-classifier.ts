@@ -1,0 +1,53 @@
+/**
+ * Rule: add a classification head.
+ *
+ *   pattern   the encoder's pooled output (tanh(dense(first token))), or its last hidden state
+ *   check     `from pooled` needs a pooler in the model
+ *   rewrite   logits = Gemm(x, W[hidden, labels], b[labels]), the model's only output
+ *
+ * For `from first_token`, x = Gather(last_hidden_state, 0, axis 1). W is drawn from normal(0, 0.02)
+ * (BERT's initializer range) with the spec's seed; b starts at zero. A value already called
+ * `logits` (the model's own head) is renamed out of the way; what only fed the old outputs is
+ * pruned afterwards.
+ */
+import type { Discovery } from '../../discover/index.js';
+import { addInitializer, DataType, findValueInfo, makeTensor, makeValueInfo, renameValue, shapeOf, usedNames } from '../../ir/index.js';
+import { intAttribute, type Emitter } from '../emitter.js';
+import { constantTensor, normalTensor } from '../init.js';
+
+export interface AddedClassifier {
+  readonly output: string;
+  readonly parameters: readonly string[];
+  readonly parameterCount: number;
+}
+
+export function checkAddClassifier(discovery: Discovery, from: 'pooled' | 'first_token'): string | undefined {
+  if (from === 'pooled' && discovery.pooledOutput === undefined) return 'the model has no pooler (tanh of a dense layer on the first token)';
+  return undefined;
+}
+
+export function addClassifier(emit: Emitter, discovery: Discovery, labels: number, from: 'pooled' | 'first_token', seed: number): AddedClassifier {
+  const reason = checkAddClassifier(discovery, from);
+  if (reason !== undefined) throw new Error(`addClassifier: ${reason}`);
+  const graph = emit.graph;
+  if (usedNames(graph).has('logits')) renameValue(graph, 'logits', emit.fresh('model.logits'));
+
+  let input = discovery.pooledOutput;
+  if (from === 'first_token') {
+    const index = emit.fresh('head.first_token.index');
+    addInitializer(graph, makeTensor(index, [], new BigInt64Array([0n])));
+    // A scalar index drops the sequence axis: [batch, sequence, hidden] → [batch, hidden].
+    input = emit.node('Gather', [discovery.lastHiddenState, index], 'head.first_token', [intAttribute('axis', 1)]);
+  }
+  const weight = 'head.classifier.weight';
+  const bias = 'head.classifier.bias';
+  addInitializer(graph, normalTensor(seed, weight, [discovery.hidden, labels], 0.02));
+  addInitializer(graph, constantTensor(bias, [labels], 0));
+  const output = usedNames(graph).has('logits') ? emit.fresh('logits') : 'logits';
+  emit.nodeWithOutput('Gemm', [input!, weight, bias], output);
+
+  const firstInput = discovery.inputs[0] ? findValueInfo(graph, discovery.inputs[0].name) : undefined;
+  const batch = (firstInput && shapeOf(firstInput)?.[0]) ?? 'batch';
+  graph.outputs = [makeValueInfo(output, DataType.FLOAT, [batch, labels])];
+  return { output, parameters: [weight, bias], parameterCount: discovery.hidden * labels + labels };
+}

@@ -1,0 +1,62 @@
+/** What an adaptation changed, in the terms the paper reports: parameters added and trainable share. */
+import type { Adaptation } from './rewrite.js';
+
+export interface AdaptationSummary {
+  readonly spec: string;
+  readonly model: string;
+  readonly layers: number;
+  readonly hidden: number;
+  readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number; parameters: number }>;
+  readonly adapterParameters: number;
+  readonly classifierParameters: number;
+  readonly extraParameters: ReadonlyArray<{ kind: string; tensors: number; parameters: number }>;
+  readonly trainableParameters: number;
+  readonly baseParameters: number;
+  /** trainable / base, as a fraction. */
+  readonly trainableShare: number;
+  readonly untied: ReadonlyArray<{ original: string; copy: string }>;
+  readonly trainable: readonly string[];
+}
+
+export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, number>, spec: string, model: string): AdaptationSummary {
+  const count = (names: readonly string[]) => names.reduce((n, name) => n + (sizes.get(name) ?? 0), 0);
+  const adapterParameters = adaptation.adapters.reduce((n, a) => n + a.parameterCount, 0);
+  const trainableParameters = count(adaptation.trainable);
+  return {
+    spec,
+    model,
+    layers: adaptation.bound.shape.layers,
+    hidden: adaptation.bound.shape.hidden,
+    adapters: adaptation.adapters.map((a) => ({ layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount })),
+    adapterParameters,
+    classifierParameters: adaptation.classifier?.parameterCount ?? 0,
+    extraParameters: adaptation.extras.map((e) => ({ kind: e.kind, tensors: e.parameters.length, parameters: count(e.parameters) })),
+    trainableParameters,
+    baseParameters: adaptation.baseParameters,
+    trainableShare: adaptation.baseParameters > 0 ? trainableParameters / adaptation.baseParameters : 0,
+    untied: adaptation.untied,
+    trainable: adaptation.trainable,
+  };
+}
+
+function millions(n: number): string {
+  return n >= 1e5 ? `${(n / 1e6).toFixed(2)} M` : n.toLocaleString('en-US');
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(share < 0.001 ? 3 : share < 0.1 ? 2 : 1)}%`;
+}
+
+export function renderSummary(s: AdaptationSummary): string {
+  const rows = [['layer', 'site', 'adapter', 'size', 'parameters'], ...s.adapters.map((a) => [`${a.layer}`, a.site, a.adapter, `${a.size}`, a.parameters.toLocaleString('en-US')])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = [`${s.spec} on ${s.model} (${s.layers} layers, hidden size ${s.hidden})`, ''];
+  if (s.adapters.length > 0) lines.push(...rows.map((r) => `  ${r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd()), '');
+  else lines.push('  no adapters inserted', '');
+  lines.push(`  adapters       ${millions(s.adapterParameters)} parameters (${percent(s.adapterParameters / Math.max(1, s.baseParameters))} of the base model)`);
+  if (s.classifierParameters > 0) lines.push(`  new classifier ${s.classifierParameters.toLocaleString('en-US')} parameters`);
+  for (const e of s.extraParameters) lines.push(`  ${`${e.kind} (model's)`.padEnd(14)} ${e.parameters.toLocaleString('en-US')} parameters in ${e.tensors} tensors`);
+  lines.push(`  trainable      ${millions(s.trainableParameters)} of ${millions(s.baseParameters)} base parameters: ${percent(s.trainableShare)}`);
+  if (s.untied.length > 0) lines.push(`  untied         ${s.untied.length} shared tensors copied so each trainable one belongs to one place (${s.untied.map((u) => `${u.original} → ${u.copy}`).slice(0, 3).join(', ')}${s.untied.length > 3 ? ', …' : ''})`);
+  return lines.join('\n');
+}
