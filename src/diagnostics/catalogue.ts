@@ -89,6 +89,21 @@ export const catalogue = {
   ADP2206: error((a: { file: string; reason: string }) => `The classifier head cannot be added to '${a.file}': ${a.reason}.`),
 
   // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------
+  // ADP31xx: the checkpoint and optimizer artifacts
+  ADP3101: error((a: { name: string }) => `Parameter '${a.name}' is given twice for the checkpoint.`),
+  ADP3102: error((a: { name: string; type: string }) => `Trainable parameter '${a.name}' is ${a.type}, but ONNX Runtime trains float32 parameters only.`),
+  ADP3103: error((a: { name: string; reason: string }) => `Tensor '${a.name}' cannot be stored in a checkpoint: ${a.reason}.`),
+  ADP3104: error((a: { size: number }) => `The checkpoint needs about ${a.size} bytes, more than the 2 GiB one FlatBuffers file can hold.`),
+  ADP3105: error((a: { name: string; problem: string }) => `The optimizer state of parameter '${a.name}' ${a.problem}.`),
+  ADP3106: error((a: { name: string }) => `Property '${a.name}' is set twice in the checkpoint's property bag.`),
+  ADP3107: error((a: { file: string; reason: string }) => `'${a.file}' is not an ONNX Runtime training checkpoint: ${a.reason}.`),
+  ADP3108: error(() => `The optimizer model needs at least one trainable parameter.`),
+  ADP3109: error((a: { name: string; rule: string; value: string }) => `Optimizer setting '${a.name}' must be ${a.rule}, but is ${a.value}.`),
+  ADP3110: warning((a: { count: number; names: string }) => `Weight decay also applies to ${a.count} parameter(s) that 'no_decay' excludes (${a.names}), because ONNX Runtime's training optimizer has one weight decay for all parameters.`),
+  ADP3001: error((a: { op: string; node: string; parameter: string }) => `No gradient rule for ${a.op} (node ${a.node}), which lies between the trainable parameter '${a.parameter}' and the loss.`),
+  ADP3002: error((a: { file: string; reason: string }) => `onnxruntime cannot run '${a.file}' to learn its shapes: ${a.reason}.`),
+  ADP3004: error((a: { output: string; file: string; shape: string }) => `The loss needs [batch, labels] scores, but the output '${a.output}' of '${a.file}' has shape ${a.shape}.`),
+  ADP3003: error((a: { op: string; node: string; reason: string }) => `The gradient of ${a.op} (node ${a.node}) cannot be built: ${a.reason}.`),
 
   // ---- ADP4xxx: command line and output -------------------------------------------------------
   ADP4001: error((a: { text: string }) => `${a.text}`),

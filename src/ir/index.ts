@@ -9,3 +9,4 @@ export * from './navigate.js';
 export * from './topo.js';
 export * from './mutate.js';
 export * from './dump.js';
+export * from './builder.js';

@@ -8,7 +8,7 @@ import type { Plan } from '../check/plan.js';
 import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { sortGraph, type Model } from '../ir/index.js';
-import { Emitter } from './emitter.js';
+import { GraphBuilder } from '../ir/index.js';
 import { pruneUnused } from './prune.js';
 import { addClassifier, checkAddClassifier, type AddedClassifier } from './rules/add-classifier.js';
 import { insertAdapter, type InsertedAdapter } from './rules/insert-adapter.js';
@@ -46,7 +46,7 @@ export function bindToModel(plan: Plan, discovery: Discovery, sources: ReadonlyM
 }
 
 export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan): Adaptation {
-  const emit = new Emitter(model);
+  const emit = new GraphBuilder(model);
   const { plan } = bound;
   const adapters = bound.instances.map((instance: AdapterInstance) => {
     const found = discovery.layers[instance.layer]![instance.site]!;

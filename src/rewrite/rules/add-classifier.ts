@@ -12,7 +12,7 @@
  */
 import type { Discovery } from '../../discover/index.js';
 import { addInitializer, DataType, findValueInfo, makeTensor, makeValueInfo, renameValue, shapeOf, usedNames } from '../../ir/index.js';
-import { intAttribute, type Emitter } from '../emitter.js';
+import { attr, type GraphBuilder } from '../../ir/index.js';
 import { constantTensor, normalTensor } from '../init.js';
 
 export interface AddedClassifier {
@@ -26,7 +26,7 @@ export function checkAddClassifier(discovery: Discovery, from: 'pooled' | 'first
   return undefined;
 }
 
-export function addClassifier(emit: Emitter, discovery: Discovery, labels: number, from: 'pooled' | 'first_token', seed: number): AddedClassifier {
+export function addClassifier(emit: GraphBuilder, discovery: Discovery, labels: number, from: 'pooled' | 'first_token', seed: number): AddedClassifier {
   const reason = checkAddClassifier(discovery, from);
   if (reason !== undefined) throw new Error(`addClassifier: ${reason}`);
   const graph = emit.graph;
@@ -37,7 +37,7 @@ export function addClassifier(emit: Emitter, discovery: Discovery, labels: numbe
     const index = emit.fresh('head.first_token.index');
     addInitializer(graph, makeTensor(index, [], new BigInt64Array([0n])));
     // A scalar index drops the sequence axis: [batch, sequence, hidden] → [batch, hidden].
-    input = emit.node('Gather', [discovery.lastHiddenState, index], 'head.first_token', [intAttribute('axis', 1)]);
+    input = emit.node('Gather', [discovery.lastHiddenState, index], 'head.first_token', [attr.int('axis', 1)]);
   }
   const weight = 'head.classifier.weight';
   const bias = 'head.classifier.bias';

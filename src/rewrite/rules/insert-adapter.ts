@@ -12,7 +12,7 @@
 import type { AdapterInstance } from '../../check/bind.js';
 import type { AdapterSite } from '../../discover/index.js';
 import { addInitializer } from '../../ir/index.js';
-import type { Emitter } from '../emitter.js';
+import type { GraphBuilder } from '../../ir/index.js';
 import { constantTensor, normalTensor } from '../init.js';
 
 /** Names of the parameters one adapter adds, for the summary and the trainable set. */
@@ -38,7 +38,7 @@ export function checkInsertAdapter(site: AdapterSite): string | undefined {
   return undefined;
 }
 
-export function insertAdapter(emit: Emitter, site: AdapterSite, instance: AdapterInstance, hidden: number, seed: number): InsertedAdapter {
+export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: AdapterInstance, hidden: number, seed: number): InsertedAdapter {
   const reason = checkInsertAdapter(site);
   if (reason !== undefined) throw new Error(`insertAdapter at layer ${site.layer} ${site.site}: ${reason}`);
   const prefix = adapterPrefix(site.layer, site.site);

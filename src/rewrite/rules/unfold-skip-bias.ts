@@ -9,7 +9,7 @@
  * the projection's result *with* its bias as a tensor, so the bias comes back out as an Add.
  */
 import type { AdapterSite } from '../../discover/index.js';
-import type { Emitter } from '../emitter.js';
+import type { GraphBuilder } from '../../ir/index.js';
 import { adapterPrefix } from './insert-adapter.js';
 
 export function checkUnfoldSkipBias(site: AdapterSite): string | undefined {
@@ -20,7 +20,7 @@ export function checkUnfoldSkipBias(site: AdapterSite): string | undefined {
 }
 
 /** Returns the site with `value` now the explicit projection + bias, and no folded bias. */
-export function unfoldSkipBias(emit: Emitter, site: AdapterSite): AdapterSite {
+export function unfoldSkipBias(emit: GraphBuilder, site: AdapterSite): AdapterSite {
   const reason = checkUnfoldSkipBias(site);
   if (reason !== undefined) return site;
   const node = site.residualNode;

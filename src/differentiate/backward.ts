@@ -1,0 +1,115 @@
+/**
+ * differentiate: reverse-mode automatic differentiation over an ONNX graph. The driver is small and
+ * generic (as in micrograd or tinygrad): walk the nodes between the trainable parameters and the
+ * loss backwards, ask each node's rule for its input gradients, and sum the gradients that reach a
+ * value along several paths. Only what is needed is built: nothing for frozen weights, nothing
+ * below the lowest trainable parameter.
+ */
+import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { GraphBuilder, indexGraph, isDefaultDomain, nodeLabel, readNumbers, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
+import type { ProbedValue, ShapeTable } from './probe.js';
+import { failure, type GradientContext } from './rule.js';
+import { gradientRules } from './rules/index.js';
+
+export interface Gradients {
+  /** The gradient value of each trainable parameter, in the order asked for. */
+  readonly byParameter: ReadonlyMap<string, string>;
+  /** Nodes added for the backward pass. */
+  readonly nodes: readonly Node[];
+}
+
+function ruleKey(node: Node): string {
+  return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
+}
+
+/**
+ * Adds to `model` the nodes computing d`loss`/dp for every p in `parameters` (initializers or graph
+ * inputs of float type). `shapes` are the probed shapes of the forward graph.
+ */
+export function differentiate(model: Model, loss: string, parameters: readonly string[], shapes: ShapeTable): Gradients {
+  const graph = model.graph;
+  const forward = topologicalOrder(graph);
+  const index = indexGraph(graph);
+  const b = new GraphBuilder(model, 'grad.constant');
+
+  // Values that depend on a parameter, and values the loss depends on.
+  const requiresGrad = new Set(parameters);
+  const firstParameter = new Map<string, string>(parameters.map((p) => [p, p]));
+  for (const node of forward) {
+    const source = node.inputs.find((i) => requiresGrad.has(i));
+    if (source === undefined) continue;
+    for (const out of node.outputs) {
+      if (out === '') continue;
+      requiresGrad.add(out);
+      firstParameter.set(out, firstParameter.get(source)!);
+    }
+  }
+  const feedsLoss = new Set([loss]);
+  for (const node of [...forward].reverse()) {
+    if (node.outputs.some((o) => feedsLoss.has(o))) for (const i of node.inputs) if (i) feedsLoss.add(i);
+  }
+
+  const contributions = new Map<string, string[]>();
+  const add = (value: string, grad: string) => contributions.set(value, [...(contributions.get(value) ?? []), grad]);
+  const total = (value: string): string | undefined => {
+    const parts = contributions.get(value);
+    if (!parts || parts.length === 0) return undefined;
+    if (parts.length === 1) return parts[0];
+    const sum = b.node('Sum', parts, `${value}.grad`);
+    contributions.set(value, [sum]);
+    return sum;
+  };
+  add(loss, b.scalar(1));
+
+  const shape = (value: string): ProbedValue => {
+    const probed = shapes.get(value);
+    if (probed) return probed;
+    const init = index.initializer.get(value);
+    if (init) return { elemType: 'float32', dims: init.dims, dynamic: init.dims.map(() => false) };
+    // Parameters turned into graph inputs keep their fixed shapes.
+    const declared = index.input.get(value);
+    const dims = declared ? shapeOf(declared) : undefined;
+    if (dims && dims.every((d) => typeof d === 'number')) return { elemType: 'float32', dims: dims as number[], dynamic: dims.map(() => false) };
+    throw new Error(`differentiate: no shape for '${value}'`);
+  };
+  const constant = (value: string): number[] | undefined => {
+    const init = index.initializer.get(value);
+    if (init) return readNumbers(init);
+    const p = index.producer.get(value);
+    const t = p?.opType === 'Constant' ? p.attributes.find((a) => a.name === 'value')?.t : undefined;
+    return t ? readNumbers(t) : undefined;
+  };
+
+  for (const node of [...forward].reverse()) {
+    const relevant = node.outputs.some((o) => o !== '' && requiresGrad.has(o) && feedsLoss.has(o));
+    if (!relevant) continue;
+    const dY = node.outputs.map((o) => (o === '' ? undefined : total(o)));
+    if (dY.every((d) => d === undefined)) continue;
+    const rule = gradientRules.get(ruleKey(node));
+    if (!rule) {
+      const parameter = firstParameter.get(node.outputs.find((o) => firstParameter.has(o))!) ?? '?';
+      throw new AdapterError([
+        diagnostic('ADP3001', { op: ruleKey(node), node: nodeLabel(node), parameter }, undefined, 'freeze the parameters below this node, or use a model exported without this operator'),
+      ]);
+    }
+    const context: GradientContext = {
+      node,
+      b,
+      needs: (i) => node.inputs[i] !== undefined && node.inputs[i] !== '' && requiresGrad.has(node.inputs[i]!),
+      shape,
+      rank: (value) => shape(value).dims.length,
+      constant,
+      name: (base) => base,
+      fail: (reason) => failure(node, reason),
+    };
+    const dX = rule(context, dY);
+    node.inputs.forEach((input, i) => {
+      const grad = dX[i];
+      if (grad !== undefined && context.needs(i)) add(input, grad);
+    });
+  }
+
+  const byParameter = new Map<string, string>();
+  for (const p of parameters) byParameter.set(p, total(p) ?? b.zerosLike(p, `${p}.grad.zero`));
+  return { byParameter, nodes: b.added };
+}

@@ -1,0 +1,50 @@
+/**
+ * The loss the training graph minimizes, appended to the forward graph as a scalar named `loss`:
+ *
+ *   cross_entropy  -mean_b log_softmax(logits)[b, labels[b]]    labels: int64 [batch]
+ *   mse            mean((predictions - labels)²)                labels: float [batch, outputs]
+ *
+ * Written with standard ops that exist at every opset from 10 (LogSoftmax, OneHot, Reduce*), so the
+ * gradient rules cover it like any other part of the graph.
+ */
+import type { Loss } from '../check/plan.js';
+import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { attr, DataType, GraphBuilder, makeValueInfo, type Model } from '../ir/index.js';
+
+export interface LossGraph {
+  /** The scalar loss value. */
+  readonly loss: string;
+  /** The labels input added to the graph. */
+  readonly labels: string;
+}
+
+/**
+ * `output` is the head's output, `outputDims` its probed dims ([batch, n] expected), `file` names
+ * the model in messages.
+ */
+export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string): LossGraph {
+  if (outputDims.length !== 2) {
+    throw new AdapterError([
+      diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}]` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
+    ]);
+  }
+  const b = new GraphBuilder(model, 'loss.constant');
+  const n = outputDims[1]!;
+  const graph = model.graph;
+  const labels = b.fresh('labels');
+  let perExample: string;
+  if (kind === 'cross_entropy') {
+    graph.inputs.push(makeValueInfo(labels, DataType.INT64, ['batch']));
+    const logProbabilities = b.node('LogSoftmax', [output], 'loss.log_probabilities', [attr.int('axis', 1)]);
+    const oneHot = b.node('OneHot', [labels, b.int64s('loss.classes', [n]), b.float32s('loss.one_hot_values', [0, 1])], 'loss.one_hot', [attr.int('axis', -1)]);
+    const picked = b.node('Mul', [logProbabilities, oneHot], 'loss.picked');
+    perExample = b.node('Neg', [b.reduce('ReduceSum', picked, [1], false, 'loss.log_likelihood')], 'loss.per_example');
+  } else {
+    graph.inputs.push(makeValueInfo(labels, DataType.FLOAT, ['batch', n]));
+    const error = b.node('Sub', [output, labels], 'loss.error');
+    perExample = b.reduce('ReduceMean', b.node('Mul', [error, error], 'loss.squared_error'), [1], false, 'loss.per_example');
+  }
+  const loss = b.fresh('loss');
+  b.nodeWithOutput('Identity', [b.reduce('ReduceMean', perExample, [0], false, 'loss.mean')], loss);
+  return { loss, labels };
+}

@@ -1,0 +1,72 @@
+/** Gradients of MatMul (numpy semantics, batched) and Gemm. */
+import { attr, attrFloat, attrInt } from '../../ir/index.js';
+import { unbroadcast, unbroadcastFrom } from '../broadcast.js';
+import type { GradientContext, GradientRule } from '../rule.js';
+
+/** x with its last two axes swapped. */
+function swapLastTwo(g: GradientContext, x: string, name: string): string {
+  const r = g.rank(x);
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+  return g.b.transpose(x, perm, name);
+}
+
+const matMul: GradientRule = (g, [dy]) => {
+  const [a, b] = g.node.inputs as [string, string];
+  const y = g.node.outputs[0]!;
+  const ra = g.rank(a);
+  const rb = g.rank(b);
+  if (ra < 2 || rb < 2) g.fail('one-dimensional MatMul operands are not supported');
+  const yDims = g.shape(y).dims;
+  let da: string | undefined;
+  let db: string | undefined;
+  if (g.needs(0)) {
+    // dA = dY · Bᵀ, summed over the batch axes A was broadcast along.
+    const product = g.b.node('MatMul', [dy!, swapLastTwo(g, b, `${b}.T`)], `${a}.grad`);
+    da = unbroadcastFrom(g, product, a, [...yDims.slice(0, -2), ...g.shape(a).dims.slice(-2)]);
+  }
+  if (g.needs(1)) {
+    if (rb === 2 && ra > 2) {
+      // A weight shared by every position: dB = Σ Aᵢᵀ · dYᵢ = (A as rows)ᵀ · (dY as rows).
+      const k = g.shape(a).dims[ra - 1]!;
+      const n = yDims[yDims.length - 1]!;
+      const rowsA = g.b.node('Reshape', [a, g.b.int64s(`${a}.rows.shape`, [-1, k])], `${a}.rows`);
+      const rowsDy = g.b.node('Reshape', [dy!, g.b.int64s(`${b}.grad.rows.shape`, [-1, n])], `${b}.grad.rows`);
+      db = g.b.node('MatMul', [g.b.transpose(rowsA, [1, 0], `${a}.rows.T`), rowsDy], `${b}.grad`);
+    } else {
+      const product = g.b.node('MatMul', [swapLastTwo(g, a, `${a}.T`), dy!], `${b}.grad`);
+      db = unbroadcastFrom(g, product, b, [...yDims.slice(0, -2), ...g.shape(b).dims.slice(-2)]);
+    }
+  }
+  return [da, db];
+};
+
+/** Y = alpha · op(A) · op(B) + beta · C, op = transpose when transA / transB. */
+const gemm: GradientRule = (g, [dy]) => {
+  const node = g.node;
+  const [a, b, c] = node.inputs as [string, string, string | undefined];
+  const alpha = attrFloat(node, 'alpha', 1);
+  const beta = attrFloat(node, 'beta', 1);
+  const transA = attrInt(node, 'transA', 0) === 1;
+  const transB = attrInt(node, 'transB', 0) === 1;
+  const gemmOf = (x: string, w: string, tx: boolean, tw: boolean, name: string) =>
+    // Before opset 11 Gemm's C input is required: a scalar 0 adds nothing.
+    g.b.node('Gemm', g.b.opset >= 11 ? [x, w] : [x, w, g.b.scalar(0)], name, [attr.float('alpha', alpha), attr.int('transA', tx ? 1 : 0), attr.int('transB', tw ? 1 : 0)]);
+  let da: string | undefined;
+  let db: string | undefined;
+  let dc: string | undefined;
+  // d op(A) = alpha · dY · op(B)ᵀ;  dA = transA ? (d op(A))ᵀ : d op(A) — folded into Gemm's flags.
+  if (g.needs(0)) da = transA ? gemmOf(b, dy!, transB, true, `${a}.grad`) : gemmOf(dy!, b, false, !transB, `${a}.grad`);
+  // d op(B) = alpha · op(A)ᵀ · dY;  dB = transB ? (d op(B))ᵀ : d op(B).
+  if (g.needs(1)) db = transB ? gemmOf(dy!, a, true, transA, `${b}.grad`) : gemmOf(a, dy!, !transA, false, `${b}.grad`);
+  if (c && g.needs(2)) {
+    const scaled = beta === 1 ? dy! : g.b.node('Mul', [dy!, g.b.scalar(beta)], `${c}.grad`);
+    dc = unbroadcast(g, scaled, c, node.outputs[0]!);
+  }
+  return [da, db, dc];
+};
+
+export const linearRules: ReadonlyArray<[string, GradientRule]> = [
+  ['MatMul', matMul],
+  ['Gemm', gemm],
+];

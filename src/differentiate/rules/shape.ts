@@ -1,0 +1,113 @@
+/** Gradients of ops that move values around without arithmetic. */
+import { attr, attrInt, attrInts, getAttribute, makeTensor } from '../../ir/index.js';
+import type { GradientContext, GradientRule } from '../rule.js';
+
+/** dx = dy reshaped back to x's (run-time) shape. */
+const reshapeBack: GradientRule = (g, [dy]) => {
+  const x = g.node.inputs[0]!;
+  return [g.b.node('Reshape', [dy!, g.b.shape(x)], `${x}.grad`)];
+};
+
+const transpose: GradientRule = (g, [dy]) => {
+  const x = g.node.inputs[0]!;
+  const rank = g.rank(x);
+  const perm = getAttribute(g.node, 'perm') ? attrInts(g.node, 'perm') : [...Array(rank).keys()].reverse();
+  const inverse = new Array<number>(rank);
+  perm.forEach((p, i) => (inverse[p] = i));
+  return [g.b.transpose(dy!, inverse, `${x}.grad`)];
+};
+
+function normalizedAxis(g: GradientContext, value: string, axis: number): number {
+  return axis < 0 ? axis + g.rank(value) : axis;
+}
+
+// Each input gets its slice of dy along the axis.
+const concat: GradientRule = (g, [dy]) => {
+  const y = g.node.outputs[0]!;
+  const axis = normalizedAxis(g, y, attrInt(g.node, 'axis'));
+  let offset = 0;
+  return g.node.inputs.map((x, i) => {
+    const { dims, dynamic } = g.shape(x);
+    if (dynamic[axis] && g.needs(i)) g.fail('concatenating along an axis whose length depends on the input is not supported');
+    const start = offset;
+    offset += dims[axis]!;
+    if (!g.needs(i)) return undefined;
+    const ints = (name: string, values: number[]) => g.b.int64s(`${x}.grad.${name}`, values);
+    return g.b.node('Slice', [dy!, ints('starts', [start]), ints('ends', [offset]), ints('axes', [axis])], `${x}.grad`);
+  });
+};
+
+// dx = the outputs' gradients side by side (zeros for outputs nothing differentiates).
+const split: GradientRule = (g, dYs) => {
+  const x = g.node.inputs[0]!;
+  const axis = normalizedAxis(g, x, attrInt(g.node, 'axis', 0));
+  const parts = g.node.outputs.map((out, i) => dYs[i] ?? g.b.zerosLike(out, `${out}.grad.zero`));
+  return [g.b.node('Concat', parts, `${x}.grad`, [attr.int('axis', axis)])];
+};
+
+const gather: GradientRule = (g, [dy]) => {
+  if (!g.needs(0)) return [];
+  const [data, indices] = g.node.inputs as [string, string];
+  const axis = normalizedAxis(g, data, attrInt(g.node, 'axis', 0));
+  const constantIndex = g.constant(indices);
+  if (constantIndex && constantIndex.length === 1 && g.rank(indices) === 0) {
+    // One slice taken (e.g. the first token): scatter dy back into zeros at that index.
+    const updates = g.b.unsqueeze(dy!, [axis], `${data}.grad.updates`);
+    const value = makeTensor('', [1], new BigInt64Array([BigInt(constantIndex[0]!)]));
+    const positions = g.b.node('ConstantOfShape', [g.b.shape(updates)], `${data}.grad.positions`, [attr.tensor('value', value)]);
+    const op = g.b.opset >= 11 ? 'ScatterElements' : 'Scatter';
+    return [g.b.node(op, [g.b.zerosLike(data, `${data}.grad.zeros`), positions, updates], `${data}.grad`, [attr.int('axis', axis)])];
+  }
+  const dims = g.shape(data).dims;
+  if (axis === 0 && dims.length === 2) {
+    // Rows looked up in a table (an embedding): dTable = one_hot(indices)ᵀ · dy, which sums repeated rows.
+    const [rows, width] = dims as [number, number];
+    const depth = g.b.int64s(`${data}.grad.depth`, [rows]);
+    const onOff = g.b.float32s(`${data}.grad.one_hot_values`, [0, 1]);
+    const oneHot = g.b.node('OneHot', [indices, depth, onOff], `${data}.grad.one_hot`, [attr.int('axis', -1)]);
+    const flat = g.b.node('Reshape', [oneHot, g.b.int64s(`${data}.grad.one_hot.shape`, [-1, rows])], `${data}.grad.one_hot.rows`);
+    const dyRows = g.b.node('Reshape', [dy!, g.b.int64s(`${data}.grad.rows.shape`, [-1, width])], `${data}.grad.rows`);
+    return [g.b.node('MatMul', [g.b.transpose(flat, [1, 0], `${data}.grad.one_hot.T`), dyRows], `${data}.grad`)];
+  }
+  return g.fail('only a constant scalar index, or rows of a 2-D table, are supported');
+};
+
+const slice: GradientRule = (g, [dy]) => {
+  const x = g.node.inputs[0]!;
+  const { dims, dynamic } = g.shape(x);
+  const rank = dims.length;
+  const read = (i: number) => (g.node.inputs[i] ? g.constant(g.node.inputs[i]!) : undefined);
+  const starts = g.node.inputs.length > 1 ? read(1) : attrInts(g.node, 'starts');
+  const ends = g.node.inputs.length > 1 ? read(2) : attrInts(g.node, 'ends');
+  const axes = (g.node.inputs.length > 1 ? read(3) : getAttribute(g.node, 'axes') ? attrInts(g.node, 'axes') : undefined) ?? starts?.map((_, i) => i);
+  const steps = (g.node.inputs.length > 1 ? read(4) : undefined) ?? starts?.map(() => 1);
+  if (!starts || !ends || !axes || !steps || steps.some((s) => s !== 1)) return g.fail('only constant slices with step 1 are supported');
+  // Pad dy with zeros back to x's shape.
+  const before = new Array<number>(rank).fill(0);
+  const after = new Array<number>(rank).fill(0);
+  axes.forEach((a, i) => {
+    const axis = a < 0 ? a + rank : a;
+    // A whole axis (0 to a sentinel end) needs no padding, whatever its length.
+    if (starts[i] === 0 && ends[i]! >= 2 ** 31 - 1) return;
+    if (dynamic[axis]) g.fail('slicing part of an axis whose length depends on the input is not supported');
+    const size = dims[axis]!;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    before[axis] = clamp(starts[i]!);
+    after[axis] = size - clamp(ends[i]!);
+  });
+  const pads = [...before, ...after];
+  if (g.b.opset >= 11) return [g.b.node('Pad', [dy!, g.b.int64s(`${x}.grad.pads`, pads)], `${x}.grad`)];
+  return [g.b.node('Pad', [dy!], `${x}.grad`, [attr.ints('pads', pads)])];
+};
+
+export const shapeRules: ReadonlyArray<[string, GradientRule]> = [
+  ['Reshape', reshapeBack],
+  ['Flatten', reshapeBack],
+  ['Squeeze', reshapeBack],
+  ['Unsqueeze', reshapeBack],
+  ['Transpose', transpose],
+  ['Concat', concat],
+  ['Split', split],
+  ['Gather', gather],
+  ['Slice', slice],
+];
