@@ -194,7 +194,8 @@ class Checker {
           this.report(diagnostic('ADP1204', { keyword: statement.kind }, { span: statement.span }, 'move it to the top of the file'));
           continue;
         }
-        const target = path.normalize(path.join(path.dirname(spec.file), statement.path.value));
+        const written = statement.path.value;
+        const target = path.normalize(path.isAbsolute(written) ? written : path.join(path.dirname(spec.file), written));
         if (imported.has(path.resolve(target))) {
           this.report(diagnostic('ADP1203', { path: statement.path.value }, { span: statement.path.span }, 'remove one of the two lines'));
           continue;

@@ -103,6 +103,8 @@ export const catalogue = {
   ADP3001: error((a: { op: string; node: string; parameter: string }) => `No gradient rule for ${a.op} (node ${a.node}), which lies between the trainable parameter '${a.parameter}' and the loss.`),
   ADP3002: error((a: { file: string; reason: string }) => `onnxruntime cannot run '${a.file}' to learn its shapes: ${a.reason}.`),
   ADP3004: error((a: { output: string; file: string; shape: string }) => `The loss needs [batch, labels] scores, but the output '${a.output}' of '${a.file}' has shape ${a.shape}.`),
+  ADP3005: error((a: { output: string }) => `The spec's head names the output '${a.output}', which the model does not have.`),
+  ADP3006: error((a: { output: string; classes: number }) => `Cross-entropy needs two or more classes, but the output '${a.output}' has ${a.classes}.`),
   ADP3003: error((a: { op: string; node: string; reason: string }) => `The gradient of ${a.op} (node ${a.node}) cannot be built: ${a.reason}.`),
 
   // ---- ADP4xxx: command line and output -------------------------------------------------------

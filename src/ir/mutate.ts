@@ -4,7 +4,7 @@
  * throws a plain Error.
  */
 import { forEachGraph, subgraphsOf } from './walk.js';
-import type { Attribute, Graph, Node, Tensor } from './types.js';
+import type { Attribute, Graph, Model, Node, Tensor } from './types.js';
 
 export interface NewNode {
   opType: string;
@@ -169,6 +169,26 @@ export function createNamer(graph: Graph): Namer {
     },
     reserve(name) {
       taken.add(name);
+    },
+  };
+}
+
+/**
+ * A copy of a model whose graph can be changed without touching the original: node, value and
+ * list objects are new; tensors are shared (stages never change a tensor's contents in place).
+ */
+export function cloneModel(model: Model): Model {
+  const graph = model.graph;
+  return {
+    ...model,
+    opsetImports: model.opsetImports.map((o) => ({ ...o })),
+    graph: {
+      ...graph,
+      nodes: graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: [...n.attributes] })),
+      initializers: [...graph.initializers],
+      inputs: graph.inputs.map((v) => ({ ...v })),
+      outputs: graph.outputs.map((v) => ({ ...v })),
+      valueInfo: [...graph.valueInfo],
     },
   };
 }

@@ -2,45 +2,49 @@
 import * as path from 'node:path';
 import { checkSpecFile } from '../../check/check.js';
 import { discover } from '../../discover/index.js';
-import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
+import { throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
+import { ARTIFACTS, writeTrainingArtifacts } from '../../emit/artifacts.js';
+import { buildTrainingGraphs } from '../../emit/training-graphs.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
-import { elementCount } from '../../ir/index.js';
+import { cloneModel, elementCount } from '../../ir/index.js';
 import { readModel } from '../../load/index.js';
 import { adaptModel, bindToModel } from '../../rewrite/rewrite.js';
 import { renderSummary, summarize } from '../../rewrite/summary.js';
 import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc compile <spec.adp> <model.onnx> --inference [-o <folder>]
+const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--inference]
 
-Checks the spec, finds the adapter sites in the model, and inserts the adapters the spec places
-(h + up(f(down(h))) before each residual Add + LayerNorm), initialized from the spec's seed.
+Checks the spec, finds the adapter sites in the model, inserts the adapters the spec places
+(h + up(f(down(h))) before each residual Add + LayerNorm, initialized from the spec's seed), adds
+the head and loss, builds the gradient graph, and writes ONNX Runtime training artifacts:
 
-  --inference      write the adapted inference model: <folder>/${ADAPTED_MODEL} and
-                   <folder>/summary.json (adapters per layer, parameter counts, trainable share)
+  training_model.onnx    forward + loss + backward; only the spec's trainable parameters get
+                         gradients (accumulated in place by InPlaceAccumulatorV2)
+  eval_model.onnx        forward + loss
+  optimizer_model.onnx   AdamW or SGD with the spec's hyper-parameters
+  checkpoint             every parameter, trainable and frozen (ONNX Runtime's ODTC format)
+  ${ADAPTED_MODEL}     the adapted model for inference
+  summary.json           adapters per layer, parameter counts, trainable share, inputs, outputs
+
+Options:
   -o, --out DIR    the output folder (default: next to the model, named <model>.<spec>)
+  --inference      write only ${ADAPTED_MODEL} and summary.json (no gradients, no artifacts)
   -h, --help       show this help
 
 The folder appears complete or not at all. An existing folder is replaced only if adapterc made it
-(it holds summary.json). Input files are never modified.
-
-ONNX Runtime training artifacts (training_model.onnx, eval_model.onnx, optimizer_model.onnx,
-checkpoint) are not emitted by this version yet; --inference is required.
+(it holds summary.json). Input files are never modified. Building the gradients runs the model
+once in onnxruntime (CPU) to learn its shapes.
 
 Exit codes: 0 ok, 1 bad spec, model or output folder (nothing written), 2 internal error.`;
 
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'insert the spec\'s adapters into a model (--inference: write the adapted model)',
+  summary: 'compile a spec and a model into ONNX Runtime training artifacts (--inference: adapted model only)',
   help,
   async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
     const { values, positionals } = parseCommandArgs('compile', argv, { inference: { type: 'boolean' }, out: { type: 'string', short: 'o' } });
     const [specArg, modelArg] = expectPositionals('compile', positionals, ['spec.adp', 'model.onnx']);
-    if (!values['inference']) {
-      throw new AdapterError([
-        diagnostic('ADP4001', { text: 'This version of adapterc writes only the adapted inference model.' }, undefined, "add --inference; training artifacts come in a later version"),
-      ]);
-    }
     const specFile = inputPath(io.cwd, specArg!);
     const modelFile = inputPath(io.cwd, modelArg!);
     const checked = checkSpecFile(specFile);
@@ -57,8 +61,16 @@ export const compileCommand: Command = {
 
     const defaultOut = path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`);
     const out = values['out'] === undefined ? defaultOut : inputPath(io.cwd, values['out'] as string);
-    await writeInferenceModel(out, model, summary);
-    io.stdout(`${renderSummary(summary)}\n\nwrote ${path.join(out, ADAPTED_MODEL)} and ${path.join(out, 'summary.json')}`);
+    if (values['inference']) {
+      await writeInferenceModel(out, model, summary);
+      io.stdout(`${renderSummary(summary)}\n\nwrote ${path.join(out, ADAPTED_MODEL)} and ${path.join(out, 'summary.json')}`);
+      return ExitCode.ok;
+    }
+    const inference = cloneModel(model);
+    const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!);
+    const notes = await writeTrainingArtifacts({ folder: out, plan: checked.plan!, spec: specArg!, graphs, inference, summary });
+    if (notes.length > 0) io.stderr(renderDiagnostics(notes));
+    io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL} and summary.json to ${out}`);
     return ExitCode.ok;
   },
 };

@@ -1,0 +1,84 @@
+/**
+ * emit: the last stage. Writes the four ONNX Runtime training artifacts (and the adapted inference
+ * model and a summary) into one output folder, which appears complete or not at all:
+ *
+ *   training_model.onnx   forward + loss + backward, gradients accumulated in place
+ *   eval_model.onnx       forward + loss
+ *   optimizer_model.onnx  AdamW (or SGD) with the spec's hyper-parameters
+ *   checkpoint            every parameter (trainable and frozen), ONNX Runtime's ODTC format
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Plan } from '../check/plan.js';
+import type { Diagnostic } from '../diagnostics/index.js';
+import type { Model } from '../ir/index.js';
+import { writeModel } from '../load/index.js';
+import type { AdaptationSummary } from '../rewrite/summary.js';
+import { VERSION } from '../version.js';
+import { encodeCheckpoint } from './checkpoint/index.js';
+import { ADAPTED_MODEL } from './inference.js';
+import { buildOptimizerModel } from './optimizer.js';
+import { MARKER, writeOutputFolder } from './output-folder.js';
+import type { TrainingGraphs } from './training-graphs.js';
+
+/** The rate ONNX Runtime's training API uses when none is set. */
+export const ORT_DEFAULT_LEARNING_RATE = 0.001;
+
+export const ARTIFACTS = {
+  training: 'training_model.onnx',
+  eval: 'eval_model.onnx',
+  optimizer: 'optimizer_model.onnx',
+  checkpoint: 'checkpoint',
+} as const;
+
+export interface ArtifactsInput {
+  readonly folder: string;
+  readonly plan: Plan;
+  readonly spec: string;
+  readonly graphs: TrainingGraphs;
+  /** The adapted inference model, written beside the artifacts. */
+  readonly inference: Model;
+  readonly summary: AdaptationSummary;
+}
+
+/** Writes the folder; returns warnings (e.g. weight decay that cannot skip some parameters). */
+export async function writeTrainingArtifacts(input: ArtifactsInput): Promise<readonly Diagnostic[]> {
+  const { plan, graphs } = input;
+  const trainable = graphs.trainable.map((t) => t.name!);
+  const noDecay = plan.optimizer.kind === 'adamw' ? decayExempt(trainable, plan.optimizer.noDecay) : [];
+  const optimizer = buildOptimizerModel({
+    optimizer:
+      plan.optimizer.kind === 'adamw'
+        ? { kind: 'adamw', beta1: plan.optimizer.betas[0], beta2: plan.optimizer.betas[1], epsilon: plan.optimizer.eps, weightDecay: plan.optimizer.weightDecay }
+        : { kind: 'sgd' },
+    trainable,
+    noDecay,
+    // ONNX Runtime trains at 0.001 until told otherwise (onnxruntime-web cannot be told): scaling
+    // inside the graph makes the default run at the spec's rate. See README, "Learning rate".
+    learningRateScale: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE,
+  });
+  const checkpoint = encodeCheckpoint({
+    trainable: graphs.trainable,
+    frozen: graphs.frozen,
+    properties: {
+      strings: { spec: input.spec, compiler: `adapterc ${VERSION}`, loss: plan.loss, target: plan.target },
+      floats: { learning_rate: plan.optimizer.lr },
+      ints: { seed: plan.seed },
+    },
+  });
+  await writeOutputFolder(input.folder, async (temporary) => {
+    await writeModel(graphs.training, path.join(temporary, ARTIFACTS.training));
+    await writeModel(graphs.eval, path.join(temporary, ARTIFACTS.eval));
+    await writeModel(optimizer.model, path.join(temporary, ARTIFACTS.optimizer));
+    writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), checkpoint);
+    await writeModel(input.inference, path.join(temporary, ADAPTED_MODEL));
+    const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
+    writeFileSync(path.join(temporary, MARKER), `${JSON.stringify({ ...input.summary, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate }, null, 2)}\n`);
+  });
+  return optimizer.warnings;
+}
+
+/** Trainable parameters the spec's `no_decay` kinds cover: biases, and LayerNorm scales and shifts. */
+function decayExempt(trainable: readonly string[], kinds: readonly string[]): string[] {
+  return trainable.filter((name) => (kinds.includes('bias') && /(^|\.)bias$/.test(name)) || (kinds.includes('layernorm') && /layernorm|layer_?norm|\bln\d*\b/i.test(name)));
+}

@@ -1,0 +1,113 @@
+/**
+ * The training and eval models, as ONNX Runtime's training runtime expects them
+ * (../shared/docs/ort-training-contract.md): the forward graph plus the loss; every parameter a
+ * graph input whose value lives in the checkpoint; in the training model, the backward pass with
+ * one `InPlaceAccumulatorV2` per trainable parameter writing into its gradient buffer, and the
+ * `lazy_reset_grad` flag. Both models take the same parameter inputs in the same order and give
+ * the same outputs (loss first).
+ */
+import type { Plan } from '../check/plan.js';
+import { appendLoss } from '../differentiate/loss.js';
+import { differentiate } from '../differentiate/backward.js';
+import { probeShapes } from '../differentiate/probe.js';
+import { unfuse } from '../differentiate/unfuse.js';
+import type { Discovery } from '../discover/index.js';
+import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { cloneModel, DataType, elementCount, makeValueInfo, requireOpset, sortGraph, type Model, type Tensor } from '../ir/index.js';
+import type { Adaptation } from '../rewrite/rewrite.js';
+
+export const GRADIENT_BUFFER_SUFFIX = '_grad.accumulation.buffer';
+export const GRADIENT_OUT_SUFFIX = '_grad.accumulation.out';
+export const RESET_FLAG = 'lazy_reset_grad';
+
+export interface TrainingGraphs {
+  readonly training: Model;
+  readonly eval: Model;
+  /** Checkpoint contents: trainable parameters in graph-input order, then the frozen ones. */
+  readonly trainable: readonly Tensor[];
+  readonly frozen: readonly Tensor[];
+  /** User inputs of the training model (model inputs, then `labels`). */
+  readonly inputs: readonly string[];
+  /** Outputs shared by both models: the loss, then the head's output. */
+  readonly outputs: readonly string[];
+  readonly loss: string;
+  readonly labels: string;
+}
+
+/** The head's output: the new classifier's, the one the spec names, or the model's logits. */
+function headOutput(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation): string {
+  if (adaptation.classifier) return adaptation.classifier.output;
+  const named = plan.head.kind === 'output' ? plan.head.output : undefined;
+  if (named !== undefined) {
+    if (!model.graph.outputs.some((o) => o.name === named)) {
+      throw new AdapterError([diagnostic('ADP3005', { output: named }, undefined, `the model's outputs are ${model.graph.outputs.map((o) => `'${o.name}'`).join(', ')}`)]);
+    }
+    return named;
+  }
+  return discovery.outputs.find((o) => o.role === 'logits')?.name ?? model.graph.outputs[0]!.name;
+}
+
+/** A float32 tensor with at least two elements: a weight, not a constant like ε or a shape. */
+function isParameter(t: Tensor): boolean {
+  return t.dataType === DataType.FLOAT && t.dims.length >= 1 && elementCount(t) >= 2;
+}
+
+/**
+ * Builds both models from the adapted model (which is consumed). `file` names the model in messages.
+ */
+export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string): Promise<TrainingGraphs> {
+  const graph = model.graph;
+  const head = headOutput(model, plan, discovery, adaptation);
+  graph.outputs = graph.outputs.filter((o) => o.name === head);
+
+  // Fused ONNX Runtime ops become standard ones, so that every op on a gradient path has a rule.
+  const before = await probeShapes(model, file);
+  if (unfuse(model, before) > 0) sortGraph(graph);
+  const headDims = before.get(head)?.dims ?? [];
+  const classes = headDims[1] ?? 1;
+  if (plan.loss === 'cross_entropy' && classes < 2) {
+    throw new AdapterError([diagnostic('ADP3006', { output: head, classes }, undefined, "use 'loss mse' for a single output")]);
+  }
+  const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file);
+  const shapes = await probeShapes(model, file, classes);
+
+  // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
+  const trainableNames = new Set(adaptation.trainable);
+  const byName = new Map(graph.initializers.map((t) => [t.name ?? '', t]));
+  const trainable = adaptation.trainable.map((name) => {
+    const t = byName.get(name);
+    if (!t || !isParameter(t)) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
+    return t;
+  });
+  const frozen = graph.initializers.filter((t) => isParameter(t) && !trainableNames.has(t.name ?? ''));
+  const parameters = [...trainable, ...frozen];
+  const parameterNames = new Set(parameters.map((t) => t.name!));
+  // Old exports list initializers among the graph inputs too; those entries are replaced below.
+  const userInputs = graph.inputs.filter((i) => !byName.has(i.name));
+  graph.initializers = graph.initializers.filter((t) => !parameterNames.has(t.name ?? ''));
+  graph.inputs = [...userInputs, ...parameters.map((t) => makeValueInfo(t.name!, DataType.FLOAT, t.dims))];
+  graph.outputs = [makeValueInfo(loss, DataType.FLOAT, []), ...graph.outputs.filter((o) => o.name === head)];
+  const outputs = graph.outputs.map((o) => o.name);
+
+  const evalModel = cloneModel(model);
+  sortGraph(evalModel.graph);
+
+  const gradients = differentiate(model, loss, adaptation.trainable, shapes);
+  requireOpset(model, 'com.microsoft', 1);
+  graph.inputs.push(...trainable.map((t) => makeValueInfo(`${t.name}${GRADIENT_BUFFER_SUFFIX}`, DataType.FLOAT, t.dims)));
+  graph.inputs.push(makeValueInfo(RESET_FLAG, DataType.BOOL, [1]));
+  for (const t of trainable) {
+    const out = `${t.name}${GRADIENT_OUT_SUFFIX}`;
+    graph.nodes.push({
+      opType: 'InPlaceAccumulatorV2',
+      domain: 'com.microsoft',
+      name: `${t.name}.accumulate_gradient`,
+      inputs: [`${t.name}${GRADIENT_BUFFER_SUFFIX}`, gradients.byParameter.get(t.name!)!, RESET_FLAG],
+      outputs: [out],
+      attributes: [],
+    });
+    graph.outputs.push(makeValueInfo(out, DataType.BOOL, [1]));
+  }
+  sortGraph(graph);
+  return { training: model, eval: evalModel, trainable, frozen, inputs: [...userInputs.map((i) => i.name), labels].filter((v, i, all) => all.indexOf(v) === i), outputs, loss, labels };
+}
