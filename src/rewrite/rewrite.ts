@@ -54,8 +54,10 @@ export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan)
     return insertAdapter(emit, site, instance, discovery.hidden, plan.seed);
   });
   const classifier = plan.head.kind === 'classifier' ? addClassifier(emit, discovery, plan.head.labels, plan.head.from, plan.seed) : undefined;
-  const { extras, untied } = markTrainable(model.graph, discovery, bound, classifier !== undefined);
+  // The new head replaces the model's outputs: what only fed the old ones goes first, so that
+  // `trainable all` does not pick up a head that is no longer there.
   if (classifier) pruneUnused(model.graph);
+  const { extras, untied } = markTrainable(model.graph, discovery, bound, classifier !== undefined);
   sortGraph(model.graph);
   const trainable = [...new Set([...adapters.flatMap((a) => a.parameters), ...(classifier?.parameters ?? []), ...extras.flatMap((e) => e.parameters)])];
   return { bound, adapters, classifier, extras, untied, trainable, baseParameters: discovery.parameterCount };
