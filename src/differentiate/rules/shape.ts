@@ -59,8 +59,14 @@ const gather: GradientRule = (g, [dy]) => {
     return [g.b.node(op, [g.b.zerosLike(data, `${data}.grad.zeros`), positions, updates], `${data}.grad`, [attr.int('axis', axis)])];
   }
   const dims = g.shape(data).dims;
+  if (axis === 0 && dims.length === 2 && g.b.opset >= 16) {
+    // Rows looked up in a table (an embedding): scatter-add dy into zeros, summing repeated rows.
+    const positions = g.b.unsqueeze(indices, [-1], `${data}.grad.positions`);
+    return [g.b.node('ScatterND', [g.b.zerosLike(data, `${data}.grad.zeros`), positions, dy!], `${data}.grad`, [attr.string('reduction', 'add')])];
+  }
   if (axis === 0 && dims.length === 2) {
-    // Rows looked up in a table (an embedding): dTable = one_hot(indices)ᵀ · dy, which sums repeated rows.
+    // Before opset 16 ScatterND cannot add: dTable = one_hot(indices)ᵀ · dy sums repeated rows,
+    // at the price of a product over the whole vocabulary.
     const [rows, width] = dims as [number, number];
     const depth = g.b.int64s(`${data}.grad.depth`, [rows]);
     const onOff = g.b.float32s(`${data}.grad.one_hot_values`, [0, 1]);

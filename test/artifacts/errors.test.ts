@@ -1,0 +1,42 @@
+/** Specs or models that cannot be trained fail the compile with one clear message and no output. */
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { corpusPath, describeCorpus } from '../load/corpus.js';
+import { root } from './harness.js';
+
+function spec(text: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-untrainable-'));
+  const file = path.join(dir, 'spec.adp');
+  writeFileSync(file, text);
+  return { dir, file };
+}
+
+async function expectFailure(specFile: string, model: string, code: string, message: RegExp): Promise<void> {
+  const parent = mkdtempSync(path.join(tmpdir(), 'adapterc-out-'));
+  const out = path.join(parent, 'artifacts');
+  const r = await cli(['compile', specFile, model, '-o', out]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`error ${code}`);
+  expect(r.stderr).toMatch(message);
+  expect(existsSync(out)).toBe(false);
+  expect(readdirSync(parent)).toEqual([]);
+}
+
+describeCorpus('untrainable specs and models', () => {
+  it('an op without a gradient rule on a needed path (the fused Attention) names the node', async () => {
+    const { file } = spec(`# attention adapter, LayerNorms trainable\nimport "${path.join(root, 'specs/base/glue.adp')}"\nplace bottleneck after attention in layers all\ntrain {\n  head classifier(labels 2, from first_token)\n}\n`);
+    await expectFailure(file, corpusPath('ort-fused/attention_skiplayernorm_pruned_opset16.onnx'), 'ADP3001', /No gradient rule for com\.microsoft:Attention \(node 'Attention_0' \(Attention\)\)/);
+  });
+
+  it("a head whose output is not [batch, labels] (the encoder's hidden states) for cross-entropy", async () => {
+    const { file } = spec('adapter a {\n  size 8\n}\nplace a after ffn in layers all\ntrain {\n  head output\n  loss cross_entropy\n}\n');
+    await expectFailure(file, corpusPath('pytorch-1.13/torch_transformer_encoder_opset17.onnx'), 'ADP3004', /needs \[batch, labels\] scores, but the output 'out' .* has shape \[2, 5, 32\]/);
+  });
+
+  it('a classifier on a pooler the model does not have', async () => {
+    await expectFailure(path.join(root, 'specs/houlsby.adp'), corpusPath('pytorch-1.13/torch_transformer_encoder_opset17.onnx'), 'ADP2206', /no pooler/);
+  });
+});
