@@ -40,7 +40,7 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
 }
 
 function millions(n: number): string {
-  return n >= 1e5 ? `${(n / 1e6).toFixed(2)} M` : n.toLocaleString('en-US');
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n.toLocaleString('en-US');
 }
 
 function percent(share: number): string {
