@@ -4,7 +4,7 @@
  *   cross_entropy  -mean_b log_softmax(logits)[b, labels[b]]    labels: int64 [batch]
  *   mse            mean((predictions - labels)²)                labels: float [batch, outputs]
  *
- * Written with standard ops that exist at every opset from 10 (LogSoftmax, OneHot, Reduce*), so the
+ * Written with standard ops that exist at every opset from 10 (LogSoftmax, Equal, Reduce*), so the
  * gradient rules cover it like any other part of the graph.
  */
 import type { Loss } from '../check/plan.js';
@@ -36,7 +36,11 @@ export function appendLoss(model: Model, kind: Loss, output: string, outputDims:
   if (kind === 'cross_entropy') {
     graph.inputs.push(makeValueInfo(labels, DataType.INT64, ['batch']));
     const logProbabilities = b.node('LogSoftmax', [output], 'loss.log_probabilities', [attr.int('axis', 1)]);
-    const oneHot = b.node('OneHot', [labels, b.int64s('loss.classes', [n]), b.float32s('loss.one_hot_values', [0, 1])], 'loss.one_hot', [attr.int('axis', -1)]);
+    // one_hot(labels) as labels == [0 … n-1]: Equal and Cast have CUDA kernels at every opset,
+    // OneHot only from opset 11.
+    const classes = b.int64s('loss.classes', [...Array(n).keys()]);
+    const matches = b.node('Equal', [b.unsqueeze(labels, [1], 'loss.labels_column'), classes], 'loss.label_matches');
+    const oneHot = b.node('Cast', [matches], 'loss.one_hot', [attr.int('to', DataType.FLOAT)]);
     const picked = b.node('Mul', [logProbabilities, oneHot], 'loss.picked');
     perExample = b.node('Neg', [b.reduce('ReduceSum', picked, [1], false, 'loss.log_likelihood')], 'loss.per_example');
   } else {

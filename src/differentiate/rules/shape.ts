@@ -59,18 +59,21 @@ const gather: GradientRule = (g, [dy]) => {
     return [g.b.node(op, [g.b.zerosLike(data, `${data}.grad.zeros`), positions, updates], `${data}.grad`, [attr.int('axis', axis)])];
   }
   const dims = g.shape(data).dims;
+  // Row positions as int64 (TensorFlow exports use int32 token ids).
+  const rowsOf = (): string => (g.shape(indices).elemType === 'int64' ? indices : g.b.node('Cast', [indices], `${indices}.int64`, [attr.int('to', 7)]));
   if (axis === 0 && dims.length === 2 && g.b.opset >= 16) {
     // Rows looked up in a table (an embedding): scatter-add dy into zeros, summing repeated rows.
-    const positions = g.b.unsqueeze(indices, [-1], `${data}.grad.positions`);
+    const positions = g.b.unsqueeze(rowsOf(), [-1], `${data}.grad.positions`);
     return [g.b.node('ScatterND', [g.b.zerosLike(data, `${data}.grad.zeros`), positions, dy!], `${data}.grad`, [attr.string('reduction', 'add')])];
   }
   if (axis === 0 && dims.length === 2) {
     // Before opset 16 ScatterND cannot add: dTable = one_hot(indices)ᵀ · dy sums repeated rows,
     // at the price of a product over the whole vocabulary.
     const [rows, width] = dims as [number, number];
-    const depth = g.b.int64s(`${data}.grad.depth`, [rows]);
-    const onOff = g.b.float32s(`${data}.grad.one_hot_values`, [0, 1]);
-    const oneHot = g.b.node('OneHot', [indices, depth, onOff], `${data}.grad.one_hot`, [attr.int('axis', -1)]);
+    // one_hot(indices) as indices == [0 … rows-1] (Equal has CUDA kernels where OneHot has none).
+    const rowIds = g.b.int64s(`${data}.grad.row_ids`, [...Array(rows).keys()]);
+    const matches = g.b.node('Equal', [g.b.unsqueeze(rowsOf(), [-1], `${data}.grad.indices`), rowIds], `${data}.grad.matches`);
+    const oneHot = g.b.node('Cast', [matches], `${data}.grad.one_hot`, [attr.int('to', 1)]);
     const flat = g.b.node('Reshape', [oneHot, g.b.int64s(`${data}.grad.one_hot.shape`, [-1, rows])], `${data}.grad.one_hot.rows`);
     const dyRows = g.b.node('Reshape', [dy!, g.b.int64s(`${data}.grad.rows.shape`, [-1, width])], `${data}.grad.rows`);
     return [g.b.node('MatMul', [g.b.transpose(flat, [1, 0], `${data}.grad.one_hot.T`), dyRows], `${data}.grad`)];
