@@ -61,10 +61,24 @@ export function bindPlan(plan: Plan, shape: ModelShape): BindResult {
   }
   const layerNorm = plan.trainable.layerNorm ? resolveLayers(plan.trainable.layerNorm, shape.layers) : undefined;
   if (layerNorm) diagnostics.push(...layerNorm.diagnostics);
-  if (hasErrors(diagnostics)) return { bound: undefined, diagnostics };
+  if (hasErrors(diagnostics)) return { bound: undefined, diagnostics: unique(diagnostics) };
   const siteOrder = (s: Site) => (s === 'attention' ? 0 : 1);
   const instances = [...bySite.values()].sort((a, b) => a.layer - b.layer || siteOrder(a.site) - siteOrder(b.site));
   return { bound: { plan, shape, instances, layerNormLayers: layerNorm?.layers ?? [] }, diagnostics };
+}
+
+/**
+ * Drops repeats: `place b after attention, ffn in layers 6..11` is two placements sharing one
+ * layer list and one span, and each would report the same problem at the same place.
+ */
+function unique(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}\u0000${d.span?.file}:${d.span?.start.offset}\u0000${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function bottleneckUnits(adapter: AdapterDefinition, hidden: number, placement: Placement, diagnostics: Diagnostic[]): number | undefined {
