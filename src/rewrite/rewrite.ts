@@ -58,6 +58,8 @@ export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan)
   // `trainable all` does not pick up a head that is no longer there.
   if (classifier) pruneUnused(model.graph);
   const { extras, untied } = markTrainable(model.graph, discovery, bound, classifier !== undefined);
+  // Untying reads the shared tensors directly, which leaves their Identity nodes unused.
+  if (untied.length > 0) pruneUnused(model.graph);
   sortGraph(model.graph);
   const trainable = [...new Set([...adapters.flatMap((a) => a.parameters), ...(classifier?.parameters ?? []), ...extras.flatMap((e) => e.parameters)])];
   return { bound, adapters, classifier, extras, untied, trainable, baseParameters: discovery.parameterCount };

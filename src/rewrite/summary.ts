@@ -53,10 +53,11 @@ export function renderSummary(s: AdaptationSummary): string {
   const lines = [`${s.spec} on ${s.model} (${s.layers} layers, hidden size ${s.hidden})`, ''];
   if (s.adapters.length > 0) lines.push(...rows.map((r) => `  ${r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd()), '');
   else lines.push('  no adapters inserted', '');
-  lines.push(`  adapters       ${millions(s.adapterParameters)} parameters (${percent(s.adapterParameters / Math.max(1, s.baseParameters))} of the base model)`);
-  if (s.classifierParameters > 0) lines.push(`  new classifier ${s.classifierParameters.toLocaleString('en-US')} parameters`);
-  for (const e of s.extraParameters) lines.push(`  ${`${e.kind} (model's)`.padEnd(14)} ${e.parameters.toLocaleString('en-US')} parameters in ${e.tensors} tensors`);
-  lines.push(`  trainable      ${millions(s.trainableParameters)} of ${millions(s.baseParameters)} base parameters: ${percent(s.trainableShare)}`);
-  if (s.untied.length > 0) lines.push(`  untied         ${s.untied.length} shared tensors copied so each trainable one belongs to one place (${s.untied.map((u) => `${u.original} → ${u.copy}`).slice(0, 3).join(', ')}${s.untied.length > 3 ? ', …' : ''})`);
+  const row = (label: string, text: string) => lines.push(`  ${label.padEnd(20)} ${text}`);
+  row('adapters', `${millions(s.adapterParameters)} parameters (${percent(s.adapterParameters / Math.max(1, s.baseParameters))} of the base model)`);
+  if (s.classifierParameters > 0) row('new classifier', `${s.classifierParameters.toLocaleString('en-US')} parameters`);
+  for (const e of s.extraParameters) row(`${e.kind} (model's)`, `${e.parameters.toLocaleString('en-US')} parameters in ${e.tensors} tensors`);
+  row('trainable', `${millions(s.trainableParameters)} of ${millions(s.baseParameters)} base parameters: ${percent(s.trainableShare)}`);
+  if (s.untied.length > 0) row('untied', `${s.untied.length} shared tensors copied so each trainable one belongs to one place (${s.untied.map((u) => `${u.original} → ${u.copy}`).slice(0, 3).join(', ')}${s.untied.length > 3 ? ', …' : ''})`);
   return lines.join('\n');
 }

@@ -42,7 +42,7 @@ describe('houlsby.adp on a BERT-base-shaped model', () => {
     expect(summary.adapterParameters).toBe(2_379_264);
     expect(summary.adapterParameters / summary.baseParameters).toBeGreaterThan(0.0215);
     expect(summary.adapterParameters / summary.baseParameters).toBeLessThan(0.0225);
-    expect(renderSummary(summary)).toContain('adapters       2.38 M parameters (2.17% of the base model)');
+    expect(renderSummary(summary)).toContain('adapters             2.38 M parameters (2.17% of the base model)');
   });
 
   it('counts the other trainable parameters: LayerNorms and the new classifier', () => {
@@ -52,7 +52,7 @@ describe('houlsby.adp on a BERT-base-shaped model', () => {
     const trainable = 2_379_264 + 25 * 2 * d + d * 2 + 2;
     expect(summary.trainableParameters).toBe(trainable);
     expect(summary.trainableShare).toBeCloseTo(trainable / BERT_BASE, 12);
-    expect(renderSummary(summary)).toContain(`trainable      2.42 M of 109.48 M base parameters: ${((trainable / BERT_BASE) * 100).toFixed(2)}%`);
+    expect(renderSummary(summary)).toContain(`trainable            2.42 M of 109.48 M base parameters: ${((trainable / BERT_BASE) * 100).toFixed(2)}%`);
   });
 
   it('lists trainable tensors that exist in the adapted model and add up to the trainable count', () => {
