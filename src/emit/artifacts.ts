@@ -32,20 +32,28 @@ export const ARTIFACTS = {
 } as const;
 
 export interface ArtifactsInput {
-  readonly folder: string;
   readonly plan: Plan;
   readonly spec: string;
   readonly graphs: TrainingGraphs;
-  /** The adapted inference model, written beside the artifacts. */
-  readonly inference: Model;
   readonly summary: AdaptationSummary;
 }
 
-/** Writes the folder; returns warnings (e.g. weight decay that cannot skip some parameters). */
-export async function writeTrainingArtifacts(input: ArtifactsInput): Promise<readonly Diagnostic[]> {
+/** Everything that goes into the folder, built in memory so it can be checked before writing. */
+export interface PreparedArtifacts {
+  readonly training: Model;
+  readonly eval: Model;
+  readonly optimizer: Model;
+  readonly checkpoint: Uint8Array;
+  readonly summary: object;
+  /** E.g. weight decay that cannot skip some parameters. */
+  readonly warnings: readonly Diagnostic[];
+}
+
+export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
   const { plan, graphs } = input;
   const trainable = graphs.trainable.map((t) => t.name!);
   const noDecay = plan.optimizer.kind === 'adamw' ? decayExempt(trainable, plan.optimizer.noDecay) : [];
+  const scale = plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE;
   const optimizer = buildOptimizerModel({
     optimizer:
       plan.optimizer.kind === 'adamw'
@@ -55,7 +63,7 @@ export async function writeTrainingArtifacts(input: ArtifactsInput): Promise<rea
     noDecay,
     // ONNX Runtime trains at 0.001 until told otherwise (onnxruntime-web cannot be told): scaling
     // inside the graph makes the default run at the spec's rate. See README, "Learning rate".
-    learningRateScale: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE,
+    learningRateScale: scale,
   });
   const checkpoint = encodeCheckpoint({
     trainable: graphs.trainable,
@@ -66,16 +74,21 @@ export async function writeTrainingArtifacts(input: ArtifactsInput): Promise<rea
       ints: { seed: plan.seed },
     },
   });
-  await writeOutputFolder(input.folder, async (temporary) => {
-    await writeModel(graphs.training, path.join(temporary, ARTIFACTS.training));
-    await writeModel(graphs.eval, path.join(temporary, ARTIFACTS.eval));
-    await writeModel(optimizer.model, path.join(temporary, ARTIFACTS.optimizer));
-    writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), checkpoint);
-    await writeModel(input.inference, path.join(temporary, ADAPTED_MODEL));
-    const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
-    writeFileSync(path.join(temporary, MARKER), `${JSON.stringify({ ...input.summary, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate }, null, 2)}\n`);
+  const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
+  const summary = { ...input.summary, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
+  return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings };
+}
+
+/** Writes the prepared artifacts and the adapted inference model into `folder`, all or nothing. */
+export async function writeArtifacts(folder: string, prepared: PreparedArtifacts, inference: Model): Promise<void> {
+  await writeOutputFolder(folder, async (temporary) => {
+    await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
+    await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
+    await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
+    writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint);
+    await writeModel(inference, path.join(temporary, ADAPTED_MODEL));
+    writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
   });
-  return optimizer.warnings;
 }
 
 /** Trainable parameters the spec's `no_decay` kinds cover: biases, and LayerNorm scales and shifts. */

@@ -2,8 +2,10 @@
 import * as path from 'node:path';
 import { checkSpecFile } from '../../check/check.js';
 import { discover } from '../../discover/index.js';
-import { throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
-import { ARTIFACTS, writeTrainingArtifacts } from '../../emit/artifacts.js';
+import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
+import { ARTIFACTS, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
+import { checkCudaCoverage } from '../../target/cuda.js';
+import { fallbackDiagnostic } from '../../target/report.js';
 import { buildTrainingGraphs } from '../../emit/training-graphs.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
 import { cloneModel, elementCount } from '../../ir/index.js';
@@ -29,12 +31,19 @@ the head and loss, builds the gradient graph, and writes ONNX Runtime training a
 
 Options:
   -o, --out DIR    the output folder (default: next to the model, named <model>.<spec>)
+  --allow-cpu-fallback
+                   for 'target cuda': accept nodes without a CUDA kernel in ONNX Runtime (listed
+                   as warnings) instead of failing
   --inference      write only ${ADAPTED_MODEL} and summary.json (no gradients, no artifacts)
   -h, --help       show this help
 
 The folder appears complete or not at all. An existing folder is replaced only if adapterc made it
 (it holds summary.json). Input files are never modified. Building the gradients runs the model
 once in onnxruntime (CPU) to learn its shapes.
+
+With 'target cuda' (the default) every node of the training, eval and optimizer models is looked
+up in ONNX Runtime's CUDA kernel registrations (by domain, opset and element types); a node that
+would run on the CPU is an error naming it, unless --allow-cpu-fallback.
 
 Exit codes: 0 ok, 1 bad spec, model or output folder (nothing written), 2 internal error.`;
 
@@ -43,7 +52,11 @@ export const compileCommand: Command = {
   summary: 'compile a spec and a model into ONNX Runtime training artifacts (--inference: adapted model only)',
   help,
   async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-    const { values, positionals } = parseCommandArgs('compile', argv, { inference: { type: 'boolean' }, out: { type: 'string', short: 'o' } });
+    const { values, positionals } = parseCommandArgs('compile', argv, {
+      inference: { type: 'boolean' },
+      out: { type: 'string', short: 'o' },
+      'allow-cpu-fallback': { type: 'boolean' },
+    });
     const [specArg, modelArg] = expectPositionals('compile', positionals, ['spec.adp', 'model.onnx']);
     const specFile = inputPath(io.cwd, specArg!);
     const modelFile = inputPath(io.cwd, modelArg!);
@@ -68,7 +81,18 @@ export const compileCommand: Command = {
     }
     const inference = cloneModel(model);
     const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!);
-    const notes = await writeTrainingArtifacts({ folder: out, plan: checked.plan!, spec: specArg!, graphs, inference, summary });
+    const prepared = prepareArtifacts({ plan: checked.plan!, spec: specArg!, graphs, summary });
+    if (checked.plan!.target === 'cuda') {
+      const fallbacks = [
+        checkCudaCoverage(prepared.training, ARTIFACTS.training),
+        checkCudaCoverage(prepared.eval, ARTIFACTS.eval),
+        checkCudaCoverage(prepared.optimizer, ARTIFACTS.optimizer),
+      ].flatMap((c) => c.fallbacks);
+      if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
+      if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
+    }
+    await writeArtifacts(out, prepared, inference);
+    const notes = prepared.warnings;
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
     io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL} and summary.json to ${out}`);
     return ExitCode.ok;

@@ -2,10 +2,16 @@
 import { discover, type AdapterSite, type Discovery, type LayerNorm } from '../../discover/index.js';
 import { formatValueType, type Model } from '../../ir/index.js';
 import { readModel } from '../../load/index.js';
+import { AdapterError, diagnostic } from '../../diagnostics/index.js';
+import { checkCudaCoverage, CUDA_KERNELS_RELEASE, type Coverage } from '../../target/cuda.js';
+import { coverageText } from '../../target/report.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc inspect <model.onnx> [--json]
+const help = `Usage: adapterc inspect <model.onnx> [--json] [--target cuda]
+       adapterc inspect <artifacts folder> [--json]
 
 Reads an exported BERT-style ONNX model and prints what adapterc finds in it: producer and
 opsets, the number of layers, hidden size, attention heads and FFN size where the graph states
@@ -15,9 +21,14 @@ the model's inputs and outputs, its parameter count, and anything it could not c
 A graph that is not a post-LayerNorm transformer encoder gets a message saying what adapterc
 looked for and what it found instead.
 
+Given a folder (training artifacts from 'adapterc compile' or from Python's generate_artifacts),
+it reports CUDA kernel coverage of every .onnx file in it: which nodes would fall back to the CPU
+in ONNX Runtime's CUDA execution provider, and why.
+
 Options:
-  --json      print the findings as JSON
-  -h, --help  show this help
+  --json         print the findings as JSON
+  --target cuda  also report the model's CUDA kernel coverage
+  -h, --help     show this help
 
 Exit codes: 0 ok, 1 the file is missing, unreadable, not ONNX or not a BERT-style encoder, 2 internal error.`;
 
@@ -26,15 +37,37 @@ export const inspectCommand: Command = {
   summary: 'show the layers, adapter sites, inputs and outputs adapterc finds in a model',
   help,
   async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-    const { values, positionals } = parseCommandArgs('inspect', argv, { json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs('inspect', argv, { json: { type: 'boolean' }, target: { type: 'string' } });
     const [given] = expectPositionals('inspect', positionals, ['model.onnx']);
+    const target = values['target'];
+    if (target !== undefined && target !== 'cuda') {
+      throw new AdapterError([diagnostic('ADP4001', { text: `Unknown target '${String(target)}'.` }, undefined, 'the only target with a kernel table is cuda')]);
+    }
     const file = inputPath(io.cwd, given!);
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      const coverages = await folderCoverage(file);
+      io.stdout(values['json'] ? JSON.stringify({ release: CUDA_KERNELS_RELEASE, coverage: coverages }, null, 2) : coverageText(coverages));
+      return ExitCode.ok;
+    }
     const model = await readModel(file);
     const found = discover(model, given!);
-    io.stdout(values['json'] ? JSON.stringify(inspectJson(model, found), null, 2) : inspectText(given!, model, found));
+    const coverage = target === 'cuda' ? checkCudaCoverage(model, path.basename(file)) : undefined;
+    if (values['json']) io.stdout(JSON.stringify({ ...inspectJson(model, found), ...(coverage ? { cuda: { release: CUDA_KERNELS_RELEASE, ...coverage } } : {}) }, null, 2));
+    else io.stdout(inspectText(given!, model, found) + (coverage ? `\n\n${coverageText([coverage])}` : ''));
     return ExitCode.ok;
   },
 };
+
+/** Coverage of every .onnx file in a folder (training artifacts), in name order. */
+async function folderCoverage(folder: string): Promise<Coverage[]> {
+  const files = readdirSync(folder).filter((f) => f.endsWith('.onnx')).sort();
+  if (files.length === 0) {
+    throw new AdapterError([diagnostic('ADP4001', { text: `The folder '${folder}' holds no .onnx files.` }, { file: folder }, 'pass an artifacts folder or a model file')]);
+  }
+  const coverages: Coverage[] = [];
+  for (const f of files) coverages.push(checkCudaCoverage(await readModel(path.join(folder, f)), f));
+  return coverages;
+}
 
 function describeLayerNorm(ln: LayerNorm): string {
   return `${ln.form} → '${ln.output}'`;
