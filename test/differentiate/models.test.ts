@@ -243,12 +243,9 @@ describe('gradients of synthetic models adapted with specs/houlsby.adp match fin
 });
 
 describe('gradients of a synthetic model at opset 20', () => {
-  // Known bug: from opset 20 the rewrite stage writes gelu adapters with the ONNX Gelu op
-  // (GraphBuilder.activation), and unfuse does the same for com.microsoft Gelu, but the gradient
-  // registry has no Gelu rule: differentiate stops with ADP3001 "No gradient rule for Gelu (node
-  // 'adapters.layer.1.ffn.down.gelu' (Gelu))". Flip to `it` once Gelu has a rule (or training
-  // graphs keep the Erf form).
-  it.fails('synthetic pytorch BERT at opset 20 (gelu adapters as the ONNX Gelu op) [known bug: no gradient rule for Gelu]', async () => {
+  // From opset 20 the rewrite stage writes gelu adapters with the ONNX Gelu op, and unfuse does the
+  // same for com.microsoft Gelu: the Gelu rule covers both.
+  it('synthetic pytorch BERT at opset 20 (gelu adapters as the ONNX Gelu op)', async () => {
     const result = await checkWholeModel(syntheticModel('synthetic pytorch BERT (opset 20)', { style: 'pytorch', opset: 20, seed: 3 }));
     expect(result.checks.filter((c) => !(c.error <= TOLERANCE))).toEqual([]);
   });

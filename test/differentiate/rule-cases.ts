@@ -207,6 +207,8 @@ const elementwise: RuleCase[] = [
   unary('Log', 13, positive),
   unary('Erf', 13),
   unary('Erf', 9, undefined, [B, S]),
+  // The ONNX Gelu op (opset 20), exact form.
+  unary('Gelu', 20),
   unary('Tanh', 13),
   unary('Sigmoid', 13),
   // Values at least 0.3 from the kink at 0, farther than any step taken (h = 1e-2·max(1, |x|)).
@@ -229,10 +231,6 @@ const elementwise: RuleCase[] = [
     inputs: [p('x', [B, 3])],
     nodes: [op('Cast', ['x'], 'x_double', [attr.int('to', DataType.DOUBLE)]), op('Cast', ['x_double'], 'y', [attr.int('to', DataType.FLOAT)])],
     outputs: ['y'],
-    bug:
-      "the Cast rule (rules/elementwise.ts) returns no gradient when the Cast's input is not float32 (probed elemType 'float64' here), " +
-      'so the Cast back to float passes nothing to x_double, and differentiate returns zeros (its ConstantOfShape fallback) as the ' +
-      'gradient of x without any error; a float input of another precision (double, float16) should get dy cast to its own type',
   },
   {
     family: 'elementwise',
@@ -421,11 +419,6 @@ function softmax(opType: 'Softmax' | 'LogSoftmax', opset: number, dims: CaseInpu
   };
 }
 
-const softmaxDefaultAxisBug = (opType: string) =>
-  `${opType} below opset 13 defaults to axis 1 and then normalizes over all axes from 1 on (the input flattened to 2-D), ` +
-  `but the rule (rules/reduce.ts lastAxis) takes a missing axis attribute as -1 whatever the opset, so for a rank-3 input ` +
-  `it builds the last-axis gradient y·(dy - Σ_last dy·y) instead of the one over axes 1..2, and returns a wrong gradient silently`;
-
 const reduceCases: RuleCase[] = [
   reduce('ReduceSum', 11, [B, 3, 4], [1], 1),
   reduce('ReduceSum', 11, [B, 3, 4], [-1], 0),
@@ -446,11 +439,9 @@ const reduceCases: RuleCase[] = [
   softmax('Softmax', 13, [B, S, 4], 2),
   softmax('Softmax', 13, [B, 3, 4], undefined),
   softmax('Softmax', 11, [B, 4], undefined),
-  softmax('Softmax', 11, [B, 3, 4], undefined, softmaxDefaultAxisBug('Softmax')),
   softmax('LogSoftmax', 11, [B, 3, 4], -1),
   softmax('LogSoftmax', 13, [B, S, 4], 2),
   softmax('LogSoftmax', 13, [B, 4], undefined),
-  softmax('LogSoftmax', 11, [B, 3, 4], undefined, softmaxDefaultAxisBug('LogSoftmax')),
 ];
 
 function squeezeLike(opType: 'Squeeze' | 'Unsqueeze', opset: number, dims: CaseInput['dims'], axes: number[] | undefined): RuleCase {
@@ -579,12 +570,15 @@ const shape: RuleCase[] = [
     inputs: [frozen('tokens', [B, S, 3]), p('prompt', [B, 2, 3])],
     nodes: [op('Concat', ['tokens', 'prompt'], 'y', [attr.int('axis', 1)])],
     outputs: ['y'],
-    bug:
-      'the Concat rule (rules/shape.ts) computes each input\'s offset along the axis from the probed dims of the inputs before it, ' +
-      'and refuses a dynamic axis only for inputs that need a gradient; a frozen input of dynamic length before a trainable one ' +
-      'bakes its probed length (sequence 5) into the Slice, so at any other length the trainable input gets the wrong part of dy: ' +
-      'at sequence 4 Slice [5, 7) of an axis of 6 leaves one position (a [3,1,3] gradient for a [3,2,3] parameter), at a longer ' +
-      'sequence it silently takes positions of the frozen input',
+  },
+  {
+    family: 'shape',
+    op: 'Concat',
+    name: 'Concat along the dynamic batch axis: trainable [B,3] before a fixed [2,3] (offsets read at run time)',
+    opset: 13,
+    inputs: [p('a', [B, 3]), p('b', [2, 3])],
+    nodes: [op('Concat', ['a', 'b'], 'y', [attr.int('axis', 0)])],
+    outputs: ['y'],
   },
   {
     family: 'shape',
@@ -604,14 +598,6 @@ const shape: RuleCase[] = [
       inputs: [p('a', [2, 3]), p('b', [1, 3])],
       nodes: [op('Concat', ['a', 'b'], 'y', [attr.int('axis', 0)])],
       outputs: ['y'],
-      ...(opset < 10
-        ? {
-            bug:
-              'the Concat rule (rules/shape.ts) always writes Slice with starts/ends/axes as inputs, the form of opset 10 on; ' +
-              'below opset 10 Slice takes them as attributes, so onnxruntime rejects the backward graph ' +
-              '("Node(b.grad) with schema(::Slice:1) has input size 4 not in range [min=1, max=1]"), where the Slice rule itself handles opset 9',
-          }
-        : {}),
     }),
   ),
   {
@@ -783,6 +769,20 @@ export interface RefusedCase extends GradCase {
 }
 
 export const REFUSED_CASES: readonly RefusedCase[] = [
+  // Below opset 13 a missing axis means axis 1 over the input flattened from there on: for a rank-3
+  // input that is not the last axis, which the rule refuses rather than differentiate wrongly.
+  ...(['Softmax', 'LogSoftmax'] as const).map(
+    (opType): RefusedCase => ({
+      code: 'ADP3003',
+      mentions: [`'soft' (${opType})`, 'axis 1 of a rank-3 tensor at opset 11'],
+      name: `${opType} of [B,3,4] with the default axis at opset 11`,
+      op: opType,
+      opset: 11,
+      inputs: [p('x', [B, 3, 4])],
+      nodes: [op(opType, ['x'], 'y', [], { name: 'soft' })],
+      outputs: ['y'],
+    }),
+  ),
   {
     code: 'ADP3001',
     mentions: ["'my_sin' (Sin)", "'x'"],
@@ -874,16 +874,6 @@ export const REFUSED_CASES: readonly RefusedCase[] = [
     opset: 13,
     inputs: [p('x', [B, 3, 4]), ids('axes', [1], () => 1)],
     nodes: [op('ReduceSum', ['x', 'axes'], 'y', [], { name: 'sum' })],
-    outputs: ['y'],
-  },
-  {
-    code: 'ADP3003',
-    mentions: ["'join' (Concat)", 'depends on the input'],
-    name: 'Concat along the dynamic batch axis',
-    op: 'Concat',
-    opset: 13,
-    inputs: [p('a', [B, 3]), p('b', [2, 3])],
-    nodes: [op('Concat', ['a', 'b'], 'y', [attr.int('axis', 0)], { name: 'join' })],
     outputs: ['y'],
   },
   {

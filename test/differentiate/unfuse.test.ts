@@ -55,10 +55,6 @@ const CASES: FusedCase[] = [
     nodes: [msOp('Gelu', ['x'], 'y')],
     outputs: ['y'],
     unfuse: true,
-    bug:
-      'from opset 20 unfuse (through GraphBuilder.activation) rewrites com.microsoft Gelu into the standard ONNX Gelu op, ' +
-      'which has no gradient rule, so differentiate stops with ADP3001 ("No gradient rule for Gelu"); the same holds for the ' +
-      "gelu adapters the rewrite stage inserts into opset-20+ models: either register a Gelu rule or keep the Erf form for training graphs",
   },
   {
     op: 'com.microsoft:BiasGelu',

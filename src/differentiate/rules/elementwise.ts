@@ -2,11 +2,14 @@
  * Gradients of elementwise ops. Binary ops broadcast (numpy rules), so each input's gradient is
  * summed back to its own shape (`unbroadcast`). y is the node's output, dy its gradient.
  */
-import { attr } from '../../ir/index.js';
+import { attr, attrString, DataType, getAttribute } from '../../ir/index.js';
 import { unbroadcast } from '../broadcast.js';
 import type { GradientContext, GradientRule } from '../rule.js';
 
 const grad = (g: GradientContext, i: number) => `${g.node.inputs[i]}.grad`;
+
+/** onnxruntime's names of float element types (as probed) → ONNX DataType. */
+const floatTypes: Readonly<Record<string, number>> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
 const mul = (g: GradientContext, a: string, b: string, i: number) => g.b.node('Mul', [a, b], grad(g, i));
 const y = (g: GradientContext) => g.node.outputs[0]!;
 const input = (g: GradientContext, i: number) => g.node.inputs[i]!;
@@ -80,9 +83,22 @@ export const elementwiseRules: ReadonlyArray<[string, GradientRule]> = [
   ['Relu', unary((g) => g.b.node('Cast', [g.b.node('Greater', [input(g, 0), g.b.scalar(0)], grad(g, 0))], grad(g, 0), [attr.int('to', 1)]))],
   [
     'Cast',
+    // The gradient goes back in the input's own float type; integer inputs have none.
     (g, [dy]) => {
-      if (g.shape(input(g, 0)).elemType !== 'float32') return [];
-      return [g.b.node('Cast', [dy!], grad(g, 0), [attr.int('to', 1)])];
+      const to = floatTypes[g.shape(input(g, 0)).elemType];
+      return to === undefined ? [] : [g.b.node('Cast', [dy!], grad(g, 0), [attr.int('to', to)])];
+    },
+  ],
+  [
+    'Gelu',
+    // The ONNX op (opset 20): gelu'(x) = Φ(x) + x·φ(x), Φ the normal CDF, φ its density.
+    (g, [dy]) => {
+      if (getAttribute(g.node, 'approximate') && attrString(g.node, 'approximate') !== 'none') return g.fail("only approximate='none' is supported");
+      const x = input(g, 0);
+      const b = g.b;
+      const cdf = b.node('Mul', [b.node('Add', [b.node('Erf', [b.node('Mul', [x, b.scalar(Math.SQRT1_2)], grad(g, 0))], grad(g, 0)), b.scalar(1)], grad(g, 0)), b.scalar(0.5)], grad(g, 0));
+      const density = b.node('Mul', [b.node('Exp', [b.node('Mul', [b.node('Mul', [x, x], grad(g, 0)), b.scalar(-0.5)], grad(g, 0))], grad(g, 0)), b.scalar(1 / Math.sqrt(2 * Math.PI))], grad(g, 0));
+      return [mul(g, dy!, b.node('Add', [cdf, b.node('Mul', [x, density], grad(g, 0))], grad(g, 0)), 0)];
     },
   ],
   [

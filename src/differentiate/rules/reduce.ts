@@ -44,12 +44,16 @@ const reduceMean: GradientRule = (g, [dy]) => {
   return [g.b.node('Div', [spread(g, dy!), count], `${x}.grad`)];
 };
 
-/** The softmax axis, which must be the last one (as in attention and classification). */
+/**
+ * The softmax axis, which must be the last one (as in attention and classification). Below opset
+ * 13 the default axis is 1 and the input is flattened from the axis on: the same as the last axis
+ * only when that is axis 1 of a matrix, or when the axis given is the last.
+ */
 function lastAxis(g: GradientContext): number {
   const rank = g.rank(g.node.inputs[0]!);
-  const axis = attrInt(g.node, 'axis', -1);
+  const axis = attrInt(g.node, 'axis', g.b.opset >= 13 ? -1 : 1);
   const normalized = axis < 0 ? axis + rank : axis;
-  if (normalized !== rank - 1) g.fail(`softmax over axis ${axis} of a rank-${rank} tensor (only the last axis is supported)`);
+  if (normalized !== rank - 1) g.fail(`softmax over axis ${axis} of a rank-${rank} tensor at opset ${g.b.opset} (only the last axis is supported)`);
   return rank - 1;
 }
 

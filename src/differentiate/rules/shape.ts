@@ -21,19 +21,33 @@ function normalizedAxis(g: GradientContext, value: string, axis: number): number
   return axis < 0 ? axis + g.rank(value) : axis;
 }
 
-// Each input gets its slice of dy along the axis.
+// Each input gets its slice of dy along the axis: from the sum of the lengths before it.
 const concat: GradientRule = (g, [dy]) => {
   const y = g.node.outputs[0]!;
   const axis = normalizedAxis(g, y, attrInt(g.node, 'axis'));
-  let offset = 0;
-  return g.node.inputs.map((x, i) => {
-    const { dims, dynamic } = g.shape(x);
-    if (dynamic[axis] && g.needs(i)) g.fail('concatenating along an axis whose length depends on the input is not supported');
+  const inputs = g.node.inputs;
+  const last = Math.max(...inputs.map((_, i) => (g.needs(i) ? i : -1)));
+  const dynamic = inputs.slice(0, last + 1).some((x) => g.shape(x).dynamic[axis]);
+  if (dynamic && g.b.opset < 10) return g.fail('concatenating along an axis whose length depends on the input needs opset 10 or later');
+  // Static lengths are numbers; dynamic ones are read from the inputs' shapes at run time.
+  const lengthOf = (x: string): string => g.b.node('Slice', [g.b.shape(x), ...['starts', 'ends'].map((n, k) => g.b.int64s(`${x}.length.${n}`, [axis + k]))], `${x}.length`);
+  let offset: number | string = 0;
+  return inputs.map((x, i) => {
+    const size = g.shape(x).dims[axis]!;
     const start = offset;
-    offset += dims[axis]!;
+    if (dynamic) {
+      const begin = typeof offset === 'number' ? g.b.int64s(`${x}.grad.starts`, [offset]) : offset;
+      offset = g.b.node('Add', [begin, lengthOf(x)], `${x}.grad.ends`);
+    } else offset = (offset as number) + size;
     if (!g.needs(i)) return undefined;
+    if (dynamic) {
+      const starts = typeof start === 'number' ? g.b.int64s(`${x}.grad.starts`, [start]) : start;
+      return g.b.node('Slice', [dy!, starts, offset as string, g.b.int64s(`${x}.grad.axes`, [axis])], `${x}.grad`);
+    }
+    const end = offset as number;
+    if (g.b.opset < 10) return g.b.node('Slice', [dy!], `${x}.grad`, [attr.ints('starts', [start as number]), attr.ints('ends', [end]), attr.ints('axes', [axis])]);
     const ints = (name: string, values: number[]) => g.b.int64s(`${x}.grad.${name}`, values);
-    return g.b.node('Slice', [dy!, ints('starts', [start]), ints('ends', [offset]), ints('axes', [axis])], `${x}.grad`);
+    return g.b.node('Slice', [dy!, ints('starts', [start as number]), ints('ends', [end]), ints('axes', [axis])], `${x}.grad`);
   });
 };
 
