@@ -76,7 +76,8 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   const byName = new Map(graph.initializers.map((t) => [t.name ?? '', t]));
   const trainable = adaptation.trainable.map((name) => {
     const t = byName.get(name);
-    if (!t || !isParameter(t)) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
+    // Any size trains, down to a one-label classifier's single bias.
+    if (!t || t.dataType !== DataType.FLOAT) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
     return t;
   });
   const frozen = graph.initializers.filter((t) => isParameter(t) && !trainableNames.has(t.name ?? ''));

@@ -374,6 +374,16 @@ const linear: RuleCase[] = [
     outputs: ['y'],
   },
   {
+    family: 'shape',
+    op: 'Slice',
+    name: 'Slice of the first row along the dynamic batch axis (pads computed at run time)',
+    opset: 13,
+    inputs: [p('x', [B, 6])],
+    initializers: [int64s('starts', [0]), int64s('ends', [1]), int64s('axes', [0])],
+    nodes: [op('Slice', ['x', 'starts', 'ends', 'axes'], 'y')],
+    outputs: ['y'],
+  },
+  {
     family: 'linear',
     op: 'MatMul',
     name: 'MatMul of a 2-D [3,4] by a batched [B,4,5]',
@@ -901,9 +911,9 @@ export const REFUSED_CASES: readonly RefusedCase[] = [
   {
     code: 'ADP3003',
     mentions: ["'cut' (Slice)", 'depends on the input'],
-    name: 'Slice of part of the dynamic batch axis',
+    name: 'Slice of part of the dynamic batch axis at opset 10 (Pad takes its pads as an attribute)',
     op: 'Slice',
-    opset: 13,
+    opset: 10,
     inputs: [p('x', [B, 6])],
     initializers: [int64s('starts', [0]), int64s('ends', [1]), int64s('axes', [0])],
     nodes: [op('Slice', ['x', 'starts', 'ends', 'axes'], 'y', [], { name: 'cut' })],

@@ -105,20 +105,33 @@ const slice: GradientRule = (g, [dy]) => {
   const axes = (g.node.inputs.length > 1 ? read(3) : getAttribute(g.node, 'axes') ? attrInts(g.node, 'axes') : undefined) ?? starts?.map((_, i) => i);
   const steps = (g.node.inputs.length > 1 ? read(4) : undefined) ?? starts?.map(() => 1);
   if (!starts || !ends || !axes || !steps || steps.some((s) => s !== 1)) return g.fail('only constant slices with step 1 are supported');
-  // Pad dy with zeros back to x's shape.
+  // Pad dy with zeros back to x's shape. Pads after a slice of an axis whose length depends on
+  // the input are computed at run time (Pad takes its pads as an input from opset 11).
   const before = new Array<number>(rank).fill(0);
-  const after = new Array<number>(rank).fill(0);
+  const after: Array<number | string> = new Array<number | string>(rank).fill(0);
   axes.forEach((a, i) => {
     const axis = a < 0 ? a + rank : a;
     // A whole axis (0 to a sentinel end) needs no padding, whatever its length.
     if (starts[i] === 0 && ends[i]! >= 2 ** 31 - 1) return;
-    if (dynamic[axis]) g.fail('slicing part of an axis whose length depends on the input is not supported');
+    if (dynamic[axis]) {
+      if (g.b.opset < 11 || starts[i]! < 0 || ends[i]! < 0 || ends[i]! >= 2 ** 31 - 1) {
+        g.fail('slicing part of an axis whose length depends on the input is supported from opset 11, with non-negative starts and ends');
+      }
+      before[axis] = starts[i]!;
+      const length = g.b.node('Slice', [g.b.shape(x), g.b.int64s(`${x}.grad.axis_start`, [axis]), g.b.int64s(`${x}.grad.axis_end`, [axis + 1])], `${x}.grad.length`);
+      after[axis] = g.b.node('Sub', [length, g.b.int64s(`${x}.grad.slice_end`, [ends[i]!])], `${x}.grad.pad_after`);
+      return;
+    }
     const size = dims[axis]!;
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
     before[axis] = clamp(starts[i]!);
     after[axis] = size - clamp(ends[i]!);
   });
-  const pads = [...before, ...after];
+  if (after.some((p) => typeof p === 'string')) {
+    const pieces = [...before, ...after].map((p, k) => (typeof p === 'string' ? p : g.b.int64s(`${x}.grad.pad${k}`, [p])));
+    return [g.b.node('Pad', [dy!, g.b.node('Concat', pieces, `${x}.grad.pads`, [attr.int('axis', 0)])], `${x}.grad`)];
+  }
+  const pads = [...before, ...(after as number[])];
   if (g.b.opset >= 11) return [g.b.node('Pad', [dy!, g.b.int64s(`${x}.grad.pads`, pads)], `${x}.grad`)];
   return [g.b.node('Pad', [dy!], `${x}.grad`, [attr.ints('pads', pads)])];
 };
