@@ -65,7 +65,7 @@ describe('adapterc check', () => {
   it('resolves layers for --layers and reports indexes past the depth with the spec position', async () => {
     const r = await cli(['check', 'specs/top-layers.adp', '--layers', '6'], root);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('specs/top-layers.adp:5:49 - error ADP2201: Layer 6 does not exist: the model has 6 layers (0..5).');
+    expect(r.stderr).toContain('specs/top-layers.adp:6:49 - error ADP2201: Layer 6 does not exist: the model has 6 layers (0..5).');
   });
 
   it('reports every problem of an invalid spec, exit 1, nothing on stdout', async () => {

@@ -115,11 +115,13 @@ describe('adapterc compile --inference: errors exit 1, point into the spec, and 
 
   it('a layer past the model depth: top-layers.adp (layers 6..11) on a 2-layer model → ADP2201, once', async () => {
     const stderr = await failing('specs/top-layers.adp', tiny);
-    expect(stderr).toContain('top-layers.adp:5:49 - error ADP2201: Layer 6 does not exist: the model has 2 layers (0..1).');
-    expect(stderr).toContain('  5 | place bottleneck after attention, ffn in layers 6..11');
+    expect(stderr).toContain('top-layers.adp:6:49 - error ADP2201: Layer 6 does not exist: the model has 2 layers (0..1).');
+    expect(stderr).toContain('  6 | place bottleneck after attention, ffn in layers 6..11');
     expect(stderr).toContain('help: use an index from 0 to 1, or -1 to -2 from the top');
-    // `after attention, ffn` makes two placements of one layer list: the problem is reported once.
-    expect(count(stderr, 'error ADP2201')).toBe(1);
+    // `after attention, ffn` makes two placements of one layer list: that problem is reported once;
+    // the spec's `layernorm in layers 6..11` is the second one.
+    expect(stderr).toContain('top-layers.adp:9:43 - error ADP2201');
+    expect(count(stderr, 'error ADP2201')).toBe(2);
   });
 
   it('a reduction that does not divide the hidden size → ADP2202, once', async () => {
