@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { DataType, elemTypeOf, shapeOf, type Model, type ValueInfo } from '../ir/index.js';
+import { attr, dataTypeBits, DataType, elementCount, elemTypeOf, makeTensor, shapeOf, type Model, type Node, type ValueInfo } from '../ir/index.js';
 import { encodeModel } from '../load/index.js';
 
 export interface ProbedValue {
@@ -59,13 +59,47 @@ function feedFor(input: ValueInfo, run: (typeof runs)[number], labelClasses: num
   }
 }
 
+/** Initializers above this many elements are not copied into the probe (see `weightlessCopy`). */
+const LARGE = 1024;
+
+/**
+ * The model with every large initializer replaced by a ConstantOfShape node of the same shape and
+ * type: shapes do not depend on weight values, and onnxruntime then allocates zeros instead of
+ * parsing and copying hundreds of megabytes of weights, which makes probing a BERT-large cheap.
+ */
+function weightlessCopy(model: Model): Model {
+  const graph = model.graph;
+  const large = graph.initializers.filter((t) => t.name && elementCount(t) > LARGE);
+  const names = new Set(large.map((t) => t.name));
+  const zeros = large.map(
+    (t): Node => ({
+      opType: 'ConstantOfShape',
+      name: `probe.zeros.${t.name}`,
+      inputs: [`probe.shape.${t.name}`],
+      outputs: [t.name!],
+      attributes: [attr.tensor('value', makeTensor('', [1], new Uint8Array(dataTypeBits(t.dataType)! / 8), t.dataType))],
+    }),
+  );
+  const shapes = large.map((t) => makeTensor(`probe.shape.${t.name}`, [t.dims.length], new BigInt64Array(t.dims.map(BigInt))));
+  return {
+    ...model,
+    graph: {
+      ...graph,
+      nodes: [...zeros, ...graph.nodes],
+      initializers: [...graph.initializers.filter((t) => !names.has(t.name)), ...shapes],
+      inputs: graph.inputs.filter((i) => !names.has(i.name)),
+    },
+  };
+}
+
 /**
  * Runs `model` (not changed) and returns the shape of every node output. `labelClasses` keeps a
  * `labels` input within the classifier's range. Fails with ADP3002 if onnxruntime cannot run it.
  */
 export async function probeShapes(model: Model, file: string, labelClasses = 2): Promise<ShapeTable> {
   const values = [...new Set(model.graph.nodes.flatMap((n) => n.outputs).filter((o) => o !== ''))];
-  const probe: Model = { ...model, graph: { ...model.graph, outputs: values.map((name) => ({ name })) } };
+  const probe = weightlessCopy(model);
+  probe.graph.outputs = values.map((name) => ({ name }));
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const inputs = model.graph.inputs.filter((i) => !initializers.has(i.name));
   const results: Array<Record<string, ort.Tensor>> = [];
