@@ -11,15 +11,17 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
-import type { Model } from '../ir/index.js';
-import { writeModel } from '../load/index.js';
+import type { Model, Tensor } from '../ir/index.js';
+import { writeFileAtomically, writeModel } from '../load/index.js';
+import { layoutExternalData } from '../load/external.js';
+import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
 import { encodeCheckpoint } from './checkpoint/index.js';
 import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
-import type { TrainingGraphs } from './training-graphs.js';
+import type { Layout, TrainingGraphs } from './training-graphs.js';
 
 /** The rate ONNX Runtime's training API uses when none is set. */
 export const ORT_DEFAULT_LEARNING_RATE = 0.001;
@@ -32,6 +34,7 @@ export const ARTIFACTS = {
 } as const;
 
 export interface ArtifactsInput {
+  readonly layout: Layout;
   readonly plan: Plan;
   readonly spec: string;
   readonly graphs: TrainingGraphs;
@@ -75,15 +78,33 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
     },
   });
   const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
-  const summary = { ...input.summary, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
+  const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
   return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings };
 }
 
-/** Writes the prepared artifacts and the adapted inference model into `folder`, all or nothing. */
-export async function writeArtifacts(folder: string, prepared: PreparedArtifacts, inference: Model): Promise<void> {
+/** The shared-base layout's weight file, beside the models that reference it. */
+export const BASE_DATA = 'base.data';
+
+/**
+ * Writes the prepared artifacts and the adapted inference model into `folder`, all or nothing.
+ * With `base` (the shared-base layout: every weight of the model as loaded, in its original order),
+ * those tensors go to `base.data` and the training and eval models reference them there.
+ */
+export async function writeArtifacts(folder: string, prepared: PreparedArtifacts, inference: Model, base?: readonly Tensor[]): Promise<void> {
   await writeOutputFolder(folder, async (temporary) => {
-    await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
-    await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
+    if (base) {
+      const layout = layoutExternalData(base, BASE_DATA);
+      await writeFileAtomically(path.join(temporary, BASE_DATA), layout.parts, false);
+      for (const [model, name] of [
+        [prepared.training, ARTIFACTS.training],
+        [prepared.eval, ARTIFACTS.eval],
+      ] as const) {
+        await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: layout.entries }).parts, false);
+      }
+    } else {
+      await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
+      await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
+    }
     await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
     writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint);
     await writeModel(inference, path.join(temporary, ADAPTED_MODEL));

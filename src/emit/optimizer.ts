@@ -34,6 +34,8 @@
  *   them as 'non-tensor', and decode → encode keeps them byte for byte.
  * - `learningRateScale` multiplies the fed learning rate inside the graph (a Mul by a constant),
  *   the one way to train at a rate other than 0.001 on onnxruntime-web, which cannot set it.
+ * - `schedule` (linear warmup, then linear decay to zero) is computed the same way, inside the
+ *   graph from the `step` input the runtime feeds: see `linearScheduleFactor` for the formula.
  */
 import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.js';
 import { attr, DataType, makeTensor, makeValueInfo, type Model, type Node, type Tensor, type ValueInfo, type ValueType } from '../ir/index.js';
@@ -72,9 +74,39 @@ export interface OptimizerModelOptions {
   readonly noDecay?: readonly string[];
   /** Multiplies the runtime's learning rate inside the graph. Default: none (the rate is used as fed). */
   readonly learningRateScale?: number;
+  /**
+   * A learning-rate schedule computed in the graph from `step` (the runtime feeds 1 on the first
+   * optimizer step): the rate is multiplied by `linearScheduleFactor(step, warmupSteps, totalSteps)`.
+   * Default: none (constant).
+   */
+  readonly schedule?: LinearSchedule;
   /** The ai.onnx opset to import. Default 17. */
   readonly opset?: number;
 }
+
+/** Linear warmup over `warmupSteps` optimizer steps, then linear decay to zero at `totalSteps`. */
+export interface LinearSchedule {
+  readonly kind: 'linear';
+  readonly warmupSteps: number;
+  readonly totalSteps: number;
+}
+
+/**
+ * The schedule's factor for the optimizer step `step` (1-based, as the runtime feeds it), exactly as
+ * Hugging Face's `get_linear_schedule_with_warmup` with t = step − 1 optimizer steps taken before:
+ * t / W while t < W, then max(0, (T − t) / (T − W)). The first step of a warmup runs at rate 0; a
+ * schedule without warmup starts at the full rate. Computed as max(0, min(t / W, (T − t) / (T − W)))
+ * in float32 by the graph (the two lines cross at t = W); W ≥ T leaves only the warmup, capped at 1.
+ */
+export function linearScheduleFactor(step: number, warmupSteps: number, totalSteps: number): number {
+  const t = step - 1;
+  const warm = warmupSteps > 0 ? t / warmupSteps : 1;
+  const decay = totalSteps > warmupSteps ? (totalSteps - t) / (totalSteps - warmupSteps) : 1;
+  return Math.max(0, Math.min(warm, decay, 1));
+}
+
+/** The value the optimizer node reads its learning rate from when a schedule or scale applies. */
+export const EFFECTIVE_LEARNING_RATE = 'learning_rate.effective';
 
 export interface OptimizerModel {
   readonly model: Model;
@@ -114,6 +146,27 @@ export function buildOptimizerModel(options: OptimizerModelOptions): OptimizerMo
     initializers.push(makeTensor('learning_rate.scale', [1], new Float32Array([scale])));
     nodes.push({ opType: 'Mul', inputs: ['learning_rate', 'learning_rate.scale'], outputs: ['learning_rate.scaled'], name: 'ScaleLearningRate', attributes: [] });
     learningRate = 'learning_rate.scaled';
+  }
+  const schedule = options.schedule;
+  if (schedule !== undefined) {
+    const { warmupSteps: w, totalSteps: total } = schedule;
+    check('schedule total steps', total, Number.isSafeInteger(total) && total > 0, 'a positive integer');
+    check('schedule warmup steps', w, Number.isSafeInteger(w) && w >= 0, 'zero or a positive integer');
+    const constant = (name: string, value: number) => {
+      initializers.push(makeTensor(`schedule.${name}`, [1], new Float32Array([value])));
+      return `schedule.${name}`;
+    };
+    const op = (opType: string, inputs: string[], output: string) => {
+      nodes.push({ opType, inputs, outputs: [`schedule.${output}`], name: `Schedule_${output}`, attributes: opType === 'Cast' ? [attr.int('to', DataType.FLOAT)] : [] });
+      return `schedule.${output}`;
+    };
+    // t = float(step) − 1, the optimizer steps taken before this one.
+    const t = op('Sub', [op('Cast', ['step'], 'step_float'), constant('one', 1)], 't');
+    const warm = w > 0 ? op('Mul', [t, constant('inverse_warmup', 1 / w)], 'warmup') : constant('no_warmup', 1);
+    const decay = total > w ? op('Mul', [op('Sub', [constant('total', total), t], 'remaining'), constant('inverse_decay', 1 / (total - w))], 'decay') : constant('no_decay', 1);
+    const factor = op('Max', [op('Min', [warm, decay, constant('cap', 1)], 'capped'), constant('zero', 0)], 'factor');
+    nodes.push({ opType: 'Mul', inputs: [learningRate, factor], outputs: [EFFECTIVE_LEARNING_RATE], name: 'ScheduleLearningRate', attributes: [] });
+    learningRate = EFFECTIVE_LEARNING_RATE;
   }
 
   const warnings: Diagnostic[] = [];

@@ -47,15 +47,26 @@ function headOutput(model: Model, plan: Plan, discovery: Discovery, adaptation: 
   return discovery.outputs.find((o) => o.role === 'logits')?.name ?? model.graph.outputs[0]!.name;
 }
 
+/**
+ * Where the frozen weights live:
+ * - 'default': in the checkpoint, like every parameter (what `generate_artifacts` writes); every
+ *   parameter is a graph input of the training and eval models.
+ * - 'shared-base': in one external data file (`base.data`) that the training and eval models
+ *   reference as initializers; the checkpoint holds only the trainable parameters. The file holds
+ *   every weight of the model as it was loaded, so each task compiled against the same model
+ *   writes it byte for byte the same: one base, many small task folders.
+ */
+export type Layout = 'default' | 'shared-base';
+
 /** A float32 tensor with at least two elements: a weight, not a constant like ε or a shape. */
-function isParameter(t: Tensor): boolean {
+export function isParameter(t: Tensor): boolean {
   return t.dataType === DataType.FLOAT && t.dims.length >= 1 && elementCount(t) >= 2;
 }
 
 /**
  * Builds both models from the adapted model (which is consumed). `file` names the model in messages.
  */
-export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string): Promise<TrainingGraphs> {
+export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string, layout: Layout = 'default'): Promise<TrainingGraphs> {
   const graph = model.graph;
   const head = headOutput(model, plan, discovery, adaptation);
   graph.outputs = graph.outputs.filter((o) => o.name === head);
@@ -80,7 +91,7 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
     if (!t || t.dataType !== DataType.FLOAT) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
     return t;
   });
-  const frozen = graph.initializers.filter((t) => isParameter(t) && !trainableNames.has(t.name ?? ''));
+  const frozen = layout === 'default' ? graph.initializers.filter((t) => isParameter(t) && !trainableNames.has(t.name ?? '')) : [];
   const parameters = [...trainable, ...frozen];
   const parameterNames = new Set(parameters.map((t) => t.name!));
   // Old exports list initializers among the graph inputs too; those entries are replaced below.

@@ -25,6 +25,7 @@
  * that names the operation and, for exceptions, lists the usual causes.
  */
 import { readFile } from 'node:fs/promises';
+import { encodeModel, externalTensors, readModel } from '../load/index.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -205,8 +206,18 @@ export async function loadOrtTraining(options: LoadOptions = {}): Promise<OrtTra
   }
 }
 
+/**
+ * An artifact's bytes. onnxruntime-web loads models from buffers and cannot follow external data
+ * (the shared-base layout's `base.data`): a model that has some is read with its data and passed
+ * with the data inlined.
+ */
 async function bytesOf(source: ArtifactSource): Promise<Uint8Array> {
-  return typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
+  if (typeof source !== 'string') return source;
+  if (source.endsWith('.onnx')) {
+    const model = await readModel(source);
+    if (externalTensors(model).length > 0) return encodeModel(model, { externalData: 'inline' });
+  }
+  return new Uint8Array(await readFile(source));
 }
 
 export class OrtTrainingRuntime {

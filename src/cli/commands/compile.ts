@@ -6,7 +6,7 @@ import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../.
 import { ARTIFACTS, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
 import { checkCudaCoverage } from '../../target/cuda.js';
 import { fallbackDiagnostic } from '../../target/report.js';
-import { buildTrainingGraphs } from '../../emit/training-graphs.js';
+import { buildTrainingGraphs, isParameter } from '../../emit/training-graphs.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
 import { cloneModel, elementCount } from '../../ir/index.js';
 import { readModel } from '../../load/index.js';
@@ -34,6 +34,10 @@ Options:
   --allow-cpu-fallback
                    for 'target cuda': accept nodes without a CUDA kernel in ONNX Runtime (listed
                    as warnings) instead of failing
+  --layout L       where frozen weights go: 'default' (in the checkpoint, with everything else) or
+                   'shared-base' (in base.data, which the training and eval models reference;
+                   the checkpoint holds only what trains, and every task compiled against the
+                   same model writes the same base.data byte for byte). See README, "Layouts".
   --inference      write only ${ADAPTED_MODEL} and summary.json (no gradients, no artifacts)
   -h, --help       show this help
 
@@ -56,7 +60,12 @@ export const compileCommand: Command = {
       inference: { type: 'boolean' },
       out: { type: 'string', short: 'o' },
       'allow-cpu-fallback': { type: 'boolean' },
+      layout: { type: 'string' },
     });
+    const layout = values['layout'] ?? 'default';
+    if (layout !== 'default' && layout !== 'shared-base') {
+      throw new AdapterError([diagnostic('ADP4001', { text: `Unknown layout '${String(layout)}'.` }, undefined, "use '--layout default' or '--layout shared-base'")]);
+    }
     const [specArg, modelArg] = expectPositionals('compile', positionals, ['spec.adp', 'model.onnx']);
     const specFile = inputPath(io.cwd, specArg!);
     const modelFile = inputPath(io.cwd, modelArg!);
@@ -66,6 +75,8 @@ export const compileCommand: Command = {
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, checked.sources));
 
     const model = await readModel(modelFile);
+    // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
+    const base = layout === 'shared-base' ? model.graph.initializers.filter(isParameter) : undefined;
     const found = discover(model, modelArg!);
     const bound = bindToModel(checked.plan!, found, checked.sources, modelArg!);
     const adaptation = adaptModel(model, found, bound);
@@ -80,8 +91,8 @@ export const compileCommand: Command = {
       return ExitCode.ok;
     }
     const inference = cloneModel(model);
-    const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!);
-    const prepared = prepareArtifacts({ plan: checked.plan!, spec: specArg!, graphs, summary });
+    const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
+    const prepared = prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary });
     if (checked.plan!.target === 'cuda') {
       const fallbacks = [
         checkCudaCoverage(prepared.training, ARTIFACTS.training),
@@ -91,7 +102,7 @@ export const compileCommand: Command = {
       if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
       if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
     }
-    await writeArtifacts(out, prepared, inference);
+    await writeArtifacts(out, prepared, inference, base);
     const notes = prepared.warnings;
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
     io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL} and summary.json to ${out}`);

@@ -1,0 +1,60 @@
+/**
+ * The shared-base layout: frozen weights in one base.data that the training and eval models
+ * reference, a checkpoint with only the trainable parameters, the same base.data for every task
+ * compiled against the same model, and the same training as the default layout.
+ */
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
+import { externalTensors, readModel } from '../../src/load/index.js';
+import { writeSyntheticBertSync } from '../../src/synth/index.js';
+import { cli } from '../helpers/cli.js';
+import { root, specWithRate, train } from './harness.js';
+
+async function compileWith(spec: string, model: string, layout: string): Promise<string> {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), `adapterc-${layout}-`)), 'out');
+  const r = await cli(['compile', spec, model, '-o', out, '--layout', layout]);
+  expect(r.stderr).not.toMatch(/error/);
+  expect(r.code).toBe(0);
+  return out;
+}
+
+describe('--layout shared-base', () => {
+  let model: string;
+  beforeAll(() => {
+    model = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-layout-model-')), 'bert.onnx');
+    writeSyntheticBertSync({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 500, seed: 9 }, model);
+  });
+
+  it('keeps frozen weights in base.data, referenced by the training and eval models; the checkpoint holds what trains', async () => {
+    const out = await compileWith(path.join(root, 'specs/houlsby.adp'), model, 'shared-base');
+    const checkpoint = decodeCheckpoint(readFileSync(path.join(out, 'checkpoint')));
+    expect(checkpoint.frozen).toEqual([]);
+    expect(checkpoint.trainable.length).toBeGreaterThan(0);
+    for (const name of ['training_model.onnx', 'eval_model.onnx']) {
+      const m = await readModel(path.join(out, name), { externalData: false });
+      expect(externalTensors(m).length).toBeGreaterThan(10);
+      expect(externalTensors(m).every((t) => t.externalData?.find((e) => e.key === 'location')?.value === 'base.data')).toBe(true);
+    }
+    // The base holds the model's weights once: most of the model file (the rest is graph and constants).
+    expect(statSync(path.join(out, 'base.data')).size).toBeGreaterThan(0.8 * statSync(model).size);
+    expect(statSync(path.join(out, 'checkpoint')).size).toBeLessThan(0.3 * statSync(model).size);
+  });
+
+  it('writes the same base.data byte for byte for a second task on the same model', async () => {
+    const a = await compileWith(path.join(root, 'specs/houlsby.adp'), model, 'shared-base');
+    const b = await compileWith(path.join(root, 'specs/size-8.adp'), model, 'shared-base');
+    expect(readFileSync(path.join(a, 'base.data')).equals(readFileSync(path.join(b, 'base.data')))).toBe(true);
+  });
+
+  it('trains with the same loss curve as the default layout for the same seed', async () => {
+    const spec = specWithRate('houlsby.adp', 1e-2);
+    const shared = await train(await compileWith(spec, model, 'shared-base'), 10);
+    const usual = await train(await compileWith(spec, model, 'default'), 10);
+    expect(shared.trainableCount).toBe(usual.trainableCount);
+    shared.losses.forEach((loss, i) => expect(loss).toBeCloseTo(usual.losses[i]!, 5));
+    expect(shared.losses[9]!).toBeLessThan(shared.losses[0]!);
+  });
+});
