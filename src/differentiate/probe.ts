@@ -104,7 +104,8 @@ export async function probeShapes(model: Model, file: string, labelClasses = 2):
   const inputs = model.graph.inputs.filter((i) => !initializers.has(i.name));
   const results: Array<Record<string, ort.Tensor>> = [];
   try {
-    const session = await ort.InferenceSession.create(encodeModel(probe), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
+    // Inline: tensors read from a side file are in memory, and onnxruntime is given bytes, not a path.
+    const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
     try {
       for (const run of runs) results.push(await session.run(Object.fromEntries(inputs.map((i) => [i.name, feedFor(i, run, labelClasses)]))));
     } finally {
