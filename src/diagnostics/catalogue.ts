@@ -112,6 +112,27 @@ export const catalogue = {
   // ---- ADP4xxx: command line and output -------------------------------------------------------
   ADP4001: error((a: { text: string }) => `${a.text}`),
   ADP4002: error((a: { path: string; reason?: string }) => (a.reason ? `Cannot write '${a.path}' because ${a.reason}.` : `Cannot write '${a.path}'.`)),
+
+  // ---- ADP5xxx: training and export -------------------------------------------------------------
+  // ADP5050–5099: `adapterc export` (merging a checkpoint, adapters files, dropping layers)
+  ADP5050: error((a: { path: string; problem: string }) => `'${a.path}' is not an artifacts folder: ${a.problem}.`),
+  ADP5051: warning((a: { folder: string }) => `'${a.folder}' has no checkpoint, so the export holds the parameters' initial (untrained) values.`),
+  ADP5052: error((a: { file: string; problem: string }) => `The checkpoint '${a.file}' cannot be exported: ${a.problem}.`),
+  ADP5053: error((a: { file: string; count: number; model: string; names: string }) => `The checkpoint '${a.file}' trains ${a.count} parameter(s) that '${a.model}' does not have (${a.names}).`),
+  ADP5054: error((a: { name: string; found: string; where: string; expected: string; model: string }) => `Parameter '${a.name}' is ${a.found} in ${a.where}, but ${a.expected} in '${a.model}'.`),
+  ADP5055: error((a: { file: string; name: string; model: string }) => `The checkpoint '${a.file}' belongs to another base model: its frozen parameter '${a.name}' differs from the one in '${a.model}'.`),
+  ADP5056: error((a: { file: string; count: number; names: string }) => `The checkpoint '${a.file}' has no trained values for ${a.count} parameter(s) these artifacts train (${a.names}).`),
+  ADP5057: error((a: { file: string; reason: string }) => `'${a.file}' is not an adapters file: ${a.reason}.`),
+  ADP5058: error((a: { file: string; expected: string; base: string; found: string }) => `The adapters in '${a.file}' were trained on a model with ${a.expected}, but '${a.base}' has ${a.found}.`),
+  ADP5059: error((a: { file: string; base: string }) => `'${a.base}' is not the base model the adapters in '${a.file}' were trained on: its weights differ.`),
+  ADP5060: error((a: { text: string; reason: string }) => `The layer list '${a.text}' is invalid: ${a.reason}.`),
+  ADP5061: error((a: { layer: number; depth: number }) => `Layer ${a.layer} does not exist: the model has ${a.depth} layers (0..${a.depth - 1}).`),
+  ADP5062: warning((a: { layers: string }) => `No adapters sit in layer(s) ${a.layers}, so --drop-layers removes nothing there.`),
+  ADP5063: error((a: { folder: string; reason: string }) => `The spec that made '${a.folder}' is needed for --adapters-only, but ${a.reason}.`),
+  ADP5064: error((a: { spec: string; folder: string; reason: string }) => `The spec '${a.spec}' did not make the artifacts in '${a.folder}': ${a.reason}.`),
+  ADP5065: error((a: { path: string }) => `The output '${a.path}' is one of the inputs, which export never overwrites.`),
+  ADP5066: error((a: { file: string; base: string; reason: string }) => `The adapters in '${a.file}' do not fit the adapted '${a.base}': ${a.reason}.`),
+  ADP5067: warning((a: { file: string }) => `The checkpoint '${a.file}' holds the initial value of every trainable parameter, so the export is untrained.`),
 } as const;
 
 export type Catalogue = typeof catalogue;

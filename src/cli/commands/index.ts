@@ -2,7 +2,8 @@
 import type { Command } from '../io.js';
 import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
+import { exportCommand } from './export.js';
 import { fmtCommand } from './fmt.js';
 import { inspectCommand } from './inspect.js';
 
-export const commands: readonly Command[] = [checkCommand, compileCommand, fmtCommand, inspectCommand];
+export const commands: readonly Command[] = [checkCommand, compileCommand, exportCommand, fmtCommand, inspectCommand];

@@ -1,0 +1,212 @@
+/** `adapterc export`: trained artifacts → an inference model, a small adapters file, or both joined again. */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
+import { ADAPTED_MODEL } from '../../emit/inference.js';
+import {
+  adaptersFromFolder,
+  attachAdapters,
+  describeLayers,
+  locateSpec,
+  mergeFromFolder,
+  openArtifactsFolder,
+  parseLayerList,
+  type DropResult,
+  type LayerList,
+  type TrainedParameters,
+} from '../../export/index.js';
+import { elementCount, type Tensor } from '../../ir/index.js';
+import { writeModel } from '../../load/index.js';
+import { inputPath, parseCommandArgs } from '../args.js';
+import { ExitCode, type CliIo, type Command } from '../io.js';
+
+const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS]
+       adapterc export <artifacts> --adapters-only -o <task.adapters> [--checkpoint FILE] [--spec FILE] [--drop-layers LAYERS]
+       adapterc export --base <model.onnx> --adapters <task.adapters> -o <model.onnx> [--drop-layers LAYERS]
+
+Makes what training produced deployable. From an artifacts folder ('adapterc compile' output):
+
+  (default)        ${ADAPTED_MODEL} with the checkpoint's trained parameters in place of the
+                   initial ones (matched by name; shapes must agree): one ONNX model that
+                   onnxruntime runs, with standard ops at the model's own opset
+  --adapters-only  only the trained parameters (adapters, and the LayerNorms or head the spec
+                   trains) in a small ONNX file with no nodes, plus the spec's text and a sha256
+                   of the base model's weights: a few MB per task instead of a whole model
+
+The checkpoint is --checkpoint, else <artifacts>/trained/checkpoint ('adapterc train' writes it),
+else <artifacts>/checkpoint (the one compile wrote); without any, or when the checkpoint holds only
+the initial values, the untrained values are exported with a warning. A checkpoint of other
+artifacts, or of the same spec on another base model, is an error.
+
+With --base and --adapters, an adapters file is attached to a base model again: the recorded
+spec adapts the base model as 'adapterc compile --inference' would, then the stored values are
+set by name. A base model whose depth, width or weights differ from the one the adapters were
+trained on is refused.
+
+Options:
+  -o, --out FILE         the file to write (required); written atomically. Inputs never change:
+                         an input, or an existing file in the artifacts folder, is refused
+  --checkpoint FILE      the checkpoint to take trained values from
+  --adapters-only        write only the trained parameters (see above)
+  --spec FILE            for --adapters-only: the spec the artifacts were compiled from (default:
+                         the path summary.json records, from here or beside the folder)
+  --base FILE            the base model to attach --adapters to
+  --adapters FILE        an adapters file written by --adapters-only
+  --drop-layers LAYERS   remove the adapters of these layers (the paper's ablation; faster
+                         inference): '0..4', '0, 2, 4', '-1' (the last), 'all except 10..11'.
+                         The residual path reads the layer's hidden state directly again.
+  -h, --help             show this help
+
+Exit codes: 0 ok, 1 bad input (nothing written), 2 internal error.`;
+
+function usage(text: string): AdapterError {
+  return new AdapterError([diagnostic('ADP4001', { text }, undefined, "run 'adapterc export --help' for its usage")]);
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses an output that is one of `inputs`, or an existing file inside the artifacts `folder`. */
+function refuseOverwrite(out: string, inputs: ReadonlyArray<string | undefined>, folder?: string): void {
+  const inFolder = folder !== undefined && statSafe(out) !== undefined && !path.relative(path.resolve(folder), path.resolve(out)).startsWith('..');
+  if (inFolder || inputs.some((i) => i !== undefined && sameFile(out, i))) {
+    throw new AdapterError([diagnostic('ADP5065', { path: out }, { file: out }, 'choose another file name with -o')]);
+  }
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const parameterCount = (tensors: readonly Tensor[]) => tensors.reduce((n, t) => n + elementCount(t), 0);
+
+function bytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} bytes`;
+}
+
+function dropLines(drop: DropResult | undefined, warnings: Diagnostic[]): string[] {
+  if (drop === undefined) return [];
+  if (drop.empty.length > 0) warnings.push(diagnostic('ADP5062', { layers: describeLayers(drop.empty) }, undefined, 'list only layers the spec places adapters in'));
+  if (drop.dropped.length === 0) return ['  dropped no adapters'];
+  const layers = describeLayers([...new Set(drop.dropped.map((a) => a.layer))]);
+  return [`  dropped ${drop.dropped.length} adapter(s) in layer(s) ${layers} (${count(drop.removedInitializers)} initializers removed)`];
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'merge trained parameters into an inference model, or write/attach a small per-task adapters file',
+  help,
+  async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+    // `--drop-layers -1` (the last layer) would read as an option: join it to its flag.
+    const args = argv.map((a, i) => (argv[i - 1] === '--drop-layers' && /^-\d/.test(a) ? `--drop-layers=${a}` : a)).filter((a, i) => !(a === '--drop-layers' && /^-\d/.test(argv[i + 1] ?? '')));
+    const { values, positionals } = parseCommandArgs('export', args, {
+      out: { type: 'string', short: 'o' },
+      checkpoint: { type: 'string' },
+      'adapters-only': { type: 'boolean' },
+      spec: { type: 'string' },
+      base: { type: 'string' },
+      adapters: { type: 'string' },
+      'drop-layers': { type: 'string' },
+    });
+    const str = (name: string) => values[name] as string | undefined;
+    const attach = str('base') !== undefined || str('adapters') !== undefined;
+    if (attach) {
+      if (str('base') === undefined || str('adapters') === undefined) throw usage(`--base and --adapters go together, but only ${str('base') === undefined ? '--adapters' : '--base'} was given.`);
+      if (positionals.length > 0) throw usage(`With --base and --adapters, 'adapterc export' takes no artifacts folder, but was given ${positionals.map((p) => `'${p}'`).join(' ')}.`);
+      for (const option of ['checkpoint', 'spec', 'adapters-only']) if (values[option] !== undefined) throw usage(`--${option} does not go with --base and --adapters.`);
+    } else {
+      if (positionals.length !== 1) throw usage(`'adapterc export' takes one artifacts folder (or --base and --adapters), but was given ${positionals.length === 0 ? 'nothing' : positionals.map((p) => `'${p}'`).join(' ')}.`);
+      if (str('spec') !== undefined && values['adapters-only'] !== true) throw usage('--spec is only used with --adapters-only.');
+    }
+    if (str('out') === undefined) throw usage(`'adapterc export' needs the file to write: -o ${values['adapters-only'] ? 'task.adapters' : 'model.onnx'}.`);
+    const out = inputPath(io.cwd, str('out')!);
+    if (statSafe(out)?.isDirectory()) throw new AdapterError([diagnostic('ADP4002', { path: out, reason: 'it is a folder' }, { file: out }, 'give a file name with -o')]);
+    // The layer list is checked before anything is read, so a typo costs nothing.
+    const drop: LayerList | undefined = str('drop-layers') === undefined ? undefined : parseLayerList(str('drop-layers')!);
+    const warnings: Diagnostic[] = [];
+    const lines: string[] = [];
+    const started = performance.now();
+
+    if (attach) {
+      const base = inputPath(io.cwd, str('base')!);
+      const adapters = inputPath(io.cwd, str('adapters')!);
+      refuseOverwrite(out, [base, adapters]);
+      const result = await attachAdapters(base, adapters, drop);
+      lines.push(...dropLines(result.drop, warnings));
+      await writeModel(result.model, out);
+      const { record } = result.file;
+      lines.unshift(
+        `attached ${str('adapters')} to ${str('base')}: wrote ${str('out')} (${timeText(started)})`,
+        `  spec       ${path.basename(record.spec.main)}, ${record.adapters.length} adapter(s)${record.dropped.length > 0 ? `, layers ${describeLayers(record.dropped)} left out` : ''}`,
+        `  parameters ${count(parameterCount(result.file.tensors))} values in ${result.file.tensors.length} tensors`,
+      );
+    } else {
+      const folder = inputPath(io.cwd, positionals[0]!);
+      const checkpoint = str('checkpoint') === undefined ? undefined : inputPath(io.cwd, str('checkpoint')!);
+      const artifacts = openArtifactsFolder(folder, checkpoint);
+      refuseOverwrite(out, [artifacts.adaptedModel, artifacts.checkpoint], folder);
+      if (artifacts.checkpoint === undefined) warnings.push(diagnostic('ADP5051', { folder }, { file: folder }, 'train the artifacts first, or pass a checkpoint with --checkpoint'));
+      const source = artifacts.checkpoint === undefined ? `initial values of ${ADAPTED_MODEL}` : `checkpoint ${artifacts.checkpoint}`;
+      if (values['adapters-only']) {
+        const spec = locateSpec(artifacts, io.cwd, str('spec'));
+        refuseOverwrite(out, [spec]);
+        const result = await adaptersFromFolder(artifacts, spec, drop);
+        untrainedWarning(result.parameters, warnings);
+        if (result.emptyLayers.length > 0) warnings.push(diagnostic('ADP5062', { layers: describeLayers(result.emptyLayers) }, undefined, 'list only layers the spec places adapters in'));
+        await writeModel(result.model, out);
+        const size = statSafe(out)?.size ?? 0;
+        const imports = Object.keys(result.record.spec.files).length - 1;
+        lines.push(
+          `wrote ${str('out')}: ${count(parameterCount(result.tensors))} trainable parameters in ${result.tensors.length} tensors, ${bytes(size)} (${timeText(started)})`,
+          `  from       ${source}`,
+          `  spec       ${shortPath(io.cwd, spec)}${imports > 0 ? ` (and ${imports} imported file${imports > 1 ? 's' : ''})` : ''}, ${result.record.adapters.length} adapter(s)${result.record.dropped.length > 0 ? `, layers ${describeLayers(result.record.dropped)} left out` : ''}`,
+          `  base model ${result.record.base.layers} layers, hidden size ${result.record.base.hidden}, weights sha256 ${result.record.base.sha256.slice(0, 16)}…`,
+          `  attach     adapterc export --base ${result.record.base.model ?? 'MODEL.onnx'} --adapters ${str('out')} -o model.onnx`,
+        );
+      } else {
+        const result = await mergeFromFolder(artifacts, drop);
+        untrainedWarning(result.parameters, warnings);
+        const dropped = dropLines(result.drop, warnings);
+        await writeModel(result.model, out);
+        lines.push(
+          `wrote ${str('out')}: ${ADAPTED_MODEL} of ${positionals[0]} with ${count(parameterCount(result.parameters.tensors))} trainable parameters in ${result.parameters.tensors.length} tensors (${timeText(started)})`,
+          `  from       ${source}`,
+          ...dropped,
+        );
+      }
+    }
+    if (warnings.length > 0) io.stderr(renderDiagnostics(warnings));
+    io.stdout(lines.join('\n'));
+    return ExitCode.ok;
+  },
+};
+
+function untrainedWarning(parameters: TrainedParameters, warnings: Diagnostic[]): void {
+  if (parameters.checkpoint !== undefined && parameters.untrained) {
+    warnings.push(diagnostic('ADP5067', { file: parameters.checkpoint }, { file: parameters.checkpoint }, "train the artifacts first ('adapterc train'), or pass the trained checkpoint with --checkpoint"));
+  }
+}
+
+function statSafe(file: string) {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path relative to `cwd` when it lies below it, else absolute. */
+function shortPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+function timeText(started: number): string {
+  const ms = performance.now() - started;
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}

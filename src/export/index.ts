@@ -1,0 +1,142 @@
+/**
+ * export: turning artifacts (and a training run's checkpoint) into things to deploy.
+ *
+ *   mergeFromFolder      model.adapted.onnx with the checkpoint's trained values merged in
+ *   adaptersFromFolder   only the trained parameters, plus the spec and the base model's identity
+ *   attachAdapters       an adapters file put back on its base model (the spec's rewrite, re-run)
+ *
+ * Each takes an optional layer list whose adapters are removed (the paper's ablation).
+ */
+import * as path from 'node:path';
+import { bindPlan } from '../check/bind.js';
+import { checkSpecFile } from '../check/check.js';
+import { discover } from '../discover/index.js';
+import { AdapterError, diagnostic, throwIfErrors } from '../diagnostics/index.js';
+import type { Model, Tensor } from '../ir/index.js';
+import { readModel } from '../load/index.js';
+import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
+import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
+import { dropAdapters, inDroppedLayer, type DropResult } from './drop.js';
+import type { ArtifactsFolder } from './folder.js';
+import { resolveLayerList, type LayerList } from './layers.js';
+import { baseIdentity, copyTensors, listNames, setParameters, trainedParameters, type TrainedParameters } from './parameters.js';
+
+export { openArtifactsFolder, locateSpec, CHECKPOINT_CANDIDATES, type ArtifactsFolder } from './folder.js';
+export { parseLayerList, resolveLayerList, describeLayers, type LayerList } from './layers.js';
+export { dropAdapters, adaptersIn, type DropResult } from './drop.js';
+export { ADAPTERS_FORMAT, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
+export { baseIdentity, type TrainedParameters } from './parameters.js';
+
+export interface MergedExport {
+  readonly model: Model;
+  readonly parameters: TrainedParameters;
+  readonly drop: DropResult | undefined;
+}
+
+export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList): Promise<MergedExport> {
+  const model = await readModel(artifacts.adaptedModel);
+  const parameters = await trainedParameters(artifacts, model);
+  const layers = drop === undefined ? undefined : resolveLayerList(drop, artifacts.summary.layers);
+  setParameters(model, parameters.tensors);
+  return { model, parameters, drop: layers === undefined ? undefined : dropAdapters(model, layers) };
+}
+
+export interface AdaptersExport {
+  /** The adapters file, as a model to write. */
+  readonly model: Model;
+  readonly record: Omit<AdaptersRecord, 'compiler'>;
+  readonly tensors: readonly Tensor[];
+  readonly parameters: TrainedParameters;
+  /** Requested layers that had no adapters. */
+  readonly emptyLayers: readonly number[];
+}
+
+/** The checked spec of the folder as a record of its texts; ADP5064 when it did not make these artifacts. */
+function specRecord(specFile: string, artifacts: ArtifactsFolder): AdaptersRecord['spec'] {
+  const checked = checkSpecFile(specFile);
+  throwIfErrors(checked.diagnostics, checked.sources);
+  const { summary, folder } = artifacts;
+  const mismatch = (reason: string) => new AdapterError([diagnostic('ADP5064', { spec: specFile, folder, reason }, { file: specFile }, 'pass the spec the artifacts were compiled from with --spec')]);
+  const bound = bindPlan(checked.plan!, { layers: summary.layers, hidden: summary.hidden });
+  if (!bound.bound) throw mismatch(`it does not fit a model of ${summary.layers} layers and hidden size ${summary.hidden}`);
+  const describe = (list: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number }>) => list.map((a) => `${a.layer}/${a.site}/${a.adapter}/${a.size}`);
+  const planned = describe(bound.bound.instances.map((i) => ({ layer: i.layer, site: i.site, adapter: i.adapter.name, size: i.units })));
+  const made = describe(summary.adapters);
+  if (planned.join(' ') !== made.join(' ')) {
+    throw mismatch(`it places ${planned.length} adapter(s) (${planned.slice(0, 3).join(', ')}${planned.length > 3 ? ', …' : ''}), the artifacts have ${made.length} (${made.slice(0, 3).join(', ')}${made.length > 3 ? ', …' : ''})`);
+  }
+  const files: Record<string, string> = {};
+  for (const [file, text] of checked.sources) files[path.resolve(file)] = text;
+  return { main: path.resolve(specFile), files };
+}
+
+export async function adaptersFromFolder(artifacts: ArtifactsFolder, specFile: string, drop?: LayerList): Promise<AdaptersExport> {
+  const spec = specRecord(specFile, artifacts);
+  const model = await readModel(artifacts.adaptedModel);
+  const parameters = await trainedParameters(artifacts, model);
+  const trained = new Set(parameters.tensors.map((t) => t.name!));
+  const { summary } = artifacts;
+  const dropped = drop === undefined ? [] : resolveLayerList(drop, summary.layers);
+  const droppedSet = new Set(dropped);
+  const tensors = copyTensors(parameters.tensors.filter((t) => !inDroppedLayer(t.name!, droppedSet)));
+  const record = {
+    spec,
+    base: { layers: summary.layers, hidden: summary.hidden, sha256: baseIdentity(model, trained), model: summary.model },
+    adapters: summary.adapters.filter((a) => !droppedSet.has(a.layer)).map((a) => ({ layer: a.layer, site: a.site, adapter: a.adapter, size: a.size })),
+    dropped,
+  };
+  const emptyLayers = dropped.filter((l) => !summary.adapters.some((a) => a.layer === l));
+  return { model: buildAdaptersModel(record, tensors, model.opsetImports, model.irVersion), record, tensors, parameters, emptyLayers };
+}
+
+export interface AttachedExport {
+  readonly model: Model;
+  readonly file: AdaptersFile;
+  /** Layers whose adapters are not in the result: the file's, then the ones asked for now. */
+  readonly droppedLayers: readonly number[];
+  readonly drop: DropResult | undefined;
+}
+
+/** Adapts `baseFile` with the spec recorded in `adaptersFile` and sets the stored values. */
+export async function attachAdapters(baseFile: string, adaptersFile: string, drop?: LayerList): Promise<AttachedExport> {
+  const file = readAdaptersModel(await readModel(adaptersFile), adaptersFile);
+  const { record } = file;
+  const stored = new Map(Object.entries(record.spec.files).map(([k, v]) => [path.resolve(k), v]));
+  const checked = checkSpecFile(record.spec.main, { read: (f) => stored.get(path.resolve(f)) });
+  throwIfErrors(checked.diagnostics, checked.sources);
+
+  const model = await readModel(baseFile);
+  const found = discover(model, baseFile);
+  if (found.layers.length !== record.base.layers || found.hidden !== record.base.hidden) {
+    const shape = (layers: number, hidden: number) => `${layers} layers and hidden size ${hidden}`;
+    throw new AdapterError([
+      diagnostic('ADP5058', { file: adaptersFile, expected: shape(record.base.layers, record.base.hidden), base: baseFile, found: shape(found.layers.length, found.hidden) }, { file: baseFile }, `attach them to the model they were trained on${record.base.model ? ` ('${record.base.model}' when compiled)` : ''}`),
+    ]);
+  }
+  const bound = bindToModel(checked.plan!, found, checked.sources, baseFile);
+  const adaptation = adaptModel(model, found, bound);
+
+  const names = new Set(file.tensors.map((t) => t.name ?? ''));
+  if (baseIdentity(model, names) !== record.base.sha256) {
+    throw new AdapterError([diagnostic('ADP5059', { file: adaptersFile, base: baseFile }, { file: baseFile }, `attach them to the model they were trained on${record.base.model ? ` ('${record.base.model}' when compiled)` : ''}; the same architecture with other weights does not fit`)]);
+  }
+  const fileDropped = new Set(record.dropped);
+  const initializers = new Map(model.graph.initializers.map((t) => [t.name ?? '', t]));
+  const fit = (reason: string) => new AdapterError([diagnostic('ADP5066', { file: adaptersFile, base: baseFile, reason }, { file: adaptersFile })]);
+  const unknown = [...names].filter((n) => !initializers.has(n));
+  if (unknown.length > 0) throw fit(`the spec does not make the parameter(s) ${listNames(unknown)}`);
+  for (const t of file.tensors) {
+    const own = initializers.get(t.name!)!;
+    if (own.dataType !== t.dataType || own.dims.join(',') !== t.dims.join(',')) throw fit(`'${t.name}' is [${t.dims.join(', ')}] in the file but [${own.dims.join(', ')}] in the model`);
+  }
+  const lacking = adaptation.trainable.filter((n) => !names.has(n) && !inDroppedLayer(n, fileDropped));
+  if (lacking.length > 0) throw fit(`the file has no values for ${listNames(lacking)}`);
+  setParameters(model, file.tensors);
+
+  const asked = drop === undefined ? [] : resolveLayerList(drop, found.layers.length);
+  const droppedLayers = [...new Set([...record.dropped, ...asked])].sort((a, b) => a - b);
+  const result = droppedLayers.length > 0 ? dropAdapters(model, droppedLayers) : undefined;
+  // Layers the file already left out are not "empty" requests.
+  const droppedResult = result === undefined ? undefined : { ...result, empty: result.empty.filter((l) => asked.includes(l) && !fileDropped.has(l)) };
+  return { model, file, droppedLayers, drop: droppedResult };
+}
