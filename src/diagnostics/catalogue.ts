@@ -6,6 +6,7 @@
  *   ADP2xxx  the model: 20xx reading ONNX files, 21xx recognising a BERT encoder, 22xx matching the spec to it
  *   ADP3xxx  graph rewriting, gradients and emitted artifacts
  *   ADP4xxx  the command line and output folders
+ *   ADP5xxx  training (5001–5049, `adapterc train`) and export (5050–5099, `adapterc export`)
  *
  * A message is one sentence. Anything that tells the user how to fix it goes in the diagnostic's hint.
  */
@@ -114,6 +115,20 @@ export const catalogue = {
   ADP4002: error((a: { path: string; reason?: string }) => (a.reason ? `Cannot write '${a.path}' because ${a.reason}.` : `Cannot write '${a.path}'.`)),
 
   // ---- ADP5xxx: training and export -------------------------------------------------------------
+  // ADP5001–5049: `adapterc train` (data, vocabulary, artifacts, the training run)
+  ADP5001: error((a: { path: string; what: string }) => `Cannot read the ${a.what} file '${a.path}'.`),
+  ADP5002: error((a: { problem: string }) => `${a.problem}.`),
+  ADP5003: error((a: { file: string; token: string }) => `The vocabulary '${a.file}' has no '${a.token}' token.`),
+  ADP5004: error((a: { file: string; size: number; rows: number }) => `The vocabulary '${a.file}' has ${a.size} tokens, but the model's word embedding table has only ${a.rows} rows.`),
+  ADP5005: error((a: { folder: string; reason: string }) => `'${a.folder}' is not a folder of training artifacts: ${a.reason}.`),
+  ADP5006: error((a: { spec: string }) => `Cannot find the spec '${a.spec}' that these artifacts were compiled from.`),
+  ADP5007: error((a: { spec: string; what: string }) => `The spec '${a.spec}' no longer matches the artifacts: ${a.what}.`),
+  ADP5008: error((a: { option: string; rule: string; value: string }) => `Option '--${a.option}' must be ${a.rule}, but is '${a.value}'.`),
+  ADP5009: error((a: { file: string }) => `'${a.file}' holds no examples.`),
+  ADP5010: error((a: { name: string; reason: string }) => `The training model's input '${a.name}' cannot be fed: ${a.reason}.`),
+  ADP5011: error((a: { value: string; step: number }) => `The training loss became ${a.value} at step ${a.step}.`),
+  ADP5012: warning((a: { count: number; total: number; file: string; length: number }) => `${a.count} of ${a.total} examples in '${a.file}' were cut to ${a.length} tokens.`),
+
   // ADP5050–5099: `adapterc export` (merging a checkpoint, adapters files, dropping layers)
   ADP5050: error((a: { path: string; problem: string }) => `'${a.path}' is not an artifacts folder: ${a.problem}.`),
   ADP5051: warning((a: { folder: string }) => `'${a.folder}' has no checkpoint, so the export holds the parameters' initial (untrained) values.`),

@@ -5,5 +5,6 @@ import { compileCommand } from './compile.js';
 import { exportCommand } from './export.js';
 import { fmtCommand } from './fmt.js';
 import { inspectCommand } from './inspect.js';
+import { trainCommand } from './train.js';
 
-export const commands: readonly Command[] = [checkCommand, compileCommand, exportCommand, fmtCommand, inspectCommand];
+export const commands: readonly Command[] = [checkCommand, compileCommand, exportCommand, fmtCommand, inspectCommand, trainCommand];

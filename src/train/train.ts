@@ -1,0 +1,422 @@
+/**
+ * `adapterc train`: trains compiled artifacts in ONNX Runtime's training runtime (onnxruntime-web
+ * 1.19.2's training build, CPU) on labelled sentences, evaluates on a dev set after each epoch, and
+ * writes the best epoch's parameters as an ODTC checkpoint, a JSON log and a loss chart.
+ *
+ *   const result = await trainArtifacts({ artifacts: 'out/', train: 'train.tsv', dev: 'dev.tsv', vocab: 'vocab.txt' });
+ *
+ * The learning rate: onnxruntime-web trains at its fixed 0.001 and cannot be told otherwise, so the
+ * optimizer model is rebuilt in memory for the run (the folder's own optimizer_model.onnx is not
+ * used) with the spec's optimizer and a graph that computes the rate of each step from the `step`
+ * input the runtime feeds: lr(step) = 0.001 · (lr_spec / 0.001) · schedule(step), with the spec's
+ * schedule over this run's total number of steps (`src/emit/optimizer.ts`).
+ *
+ * The contiguous parameter buffer the runtime returns (`parameters(false)`) is laid out in the
+ * training model's parameter input order with the checkpoint's shapes; that layout is checked
+ * against the checkpoint's values when the session starts, and used to cut the buffer back into
+ * tensors for the checkpoint written at the end (without optimizer state: onnxruntime-web cannot
+ * read the AdamW moments).
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.js';
+import { ORT_DEFAULT_LEARNING_RATE } from '../emit/artifacts.js';
+import { writeCheckpoint } from '../emit/checkpoint/index.js';
+import { buildOptimizerModel, type LinearSchedule } from '../emit/optimizer.js';
+import { makeTensor, type Tensor } from '../ir/index.js';
+import { encodeModel } from '../load/index.js';
+import { loadOrtTraining, type Feeds, type TrainingSession } from '../runtime/ort-training.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { VERSION } from '../version.js';
+import { planFor, readArtifacts, type ArtifactsInfo } from './artifacts.js';
+import { batchFeeds, chunk, shuffler, type EncodedExample } from './batches.js';
+import { lossChartHtml } from './chart.js';
+import { readExamplesFile, type Example, type TaskKind } from './data.js';
+import { accuracy, majorityBaseline, pearson, spearman } from './metrics.js';
+import { describeSchedule, learningRateAt, resolveSchedule } from './schedule.js';
+import { WordPieceTokenizer } from './tokenizer.js';
+
+export const TRAIN_DEFAULTS = { epochs: 3, batchSize: 32, maxLength: 128, logEvery: 10 } as const;
+
+/** The files a run writes into its output folder. */
+export const TRAINED = { checkpoint: 'checkpoint', log: 'train-log.json', chart: 'loss-curve.html' } as const;
+
+export interface TrainOptions {
+  /** The folder `adapterc compile` wrote. */
+  readonly artifacts: string;
+  /** Training data: `label<TAB>text` lines or JSONL. */
+  readonly train: string;
+  /** Dev data, evaluated after each epoch; the best epoch's parameters are kept. Without it, the last. */
+  readonly dev?: string;
+  /** A WordPiece `vocab.txt`. */
+  readonly vocab: string;
+  /** The spec the artifacts were compiled from (default: the one summary.json names). */
+  readonly spec?: string;
+  /** Output folder (default `<artifacts>/trained`). */
+  readonly out?: string;
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  /** Tokens per example including [CLS] and [SEP] (default 128, at most the position table; the model's static length if it has one). */
+  readonly maxLength?: number;
+  /** Stop after this many optimizer steps (the schedule then spans these steps). */
+  readonly maxSteps?: number;
+  /** Shuffling seed (default: the spec's seed, from the checkpoint). */
+  readonly seed?: number;
+  /** A progress report every this many steps (default 10). */
+  readonly logEvery?: number;
+  /** Relative paths are resolved against this (default: the process's working directory). */
+  readonly cwd?: string;
+}
+
+export interface TrainEvents {
+  /** One line every `logEvery` steps: epoch, step, loss, rate, examples per second. */
+  readonly progress?: (line: string) => void;
+  /** Setup and per-epoch results, one line each. */
+  readonly message?: (line: string) => void;
+  readonly warnings?: (diagnostics: readonly Diagnostic[]) => void;
+}
+
+export interface EvalResult {
+  readonly examples: number;
+  readonly loss: number;
+  readonly accuracy?: number;
+  readonly pearson?: number;
+  readonly spearman?: number;
+}
+
+export interface StepRecord {
+  readonly step: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly learningRate: number;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  /** The last optimizer step of the epoch. */
+  readonly step: number;
+  readonly trainLoss: number;
+  readonly seconds: number;
+  readonly dev?: EvalResult;
+}
+
+export interface TrainResult {
+  readonly task: TaskKind;
+  readonly totalSteps: number;
+  readonly steps: readonly StepRecord[];
+  readonly epochs: readonly EpochRecord[];
+  /** The epoch whose parameters were written (1-based). */
+  readonly bestEpoch: number;
+  /** Classification with a dev set: always predicting the dev set's most frequent label. */
+  readonly baseline?: { readonly label: number; readonly accuracy: number };
+  readonly files: { readonly checkpoint: string; readonly log: string; readonly chart: string };
+  readonly seconds: number;
+  readonly examplesPerSecond: number;
+}
+
+function badOption(option: string, rule: string, value: unknown, hint?: string): AdapterError {
+  return new AdapterError([diagnostic('ADP5008', { option, rule, value: String(value) }, undefined, hint)]);
+}
+
+function positiveInteger(option: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw badOption(option, 'a positive integer', v);
+  return v;
+}
+
+/** The metric that picks the best epoch: accuracy, or Pearson's r for regression. */
+export function devMetric(task: TaskKind, r: EvalResult): number {
+  return (task === 'classification' ? r.accuracy : r.pearson) ?? Number.NaN;
+}
+
+export function formatEval(task: TaskKind, r: EvalResult): string {
+  return task === 'classification'
+    ? `dev loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy!.toFixed(4)}`
+    : `dev loss ${r.loss.toFixed(4)}, Pearson ${r.pearson!.toFixed(4)}, Spearman ${r.spearman!.toFixed(4)}`;
+}
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+interface Setup {
+  readonly info: ArtifactsInfo;
+  readonly tokenizer: WordPieceTokenizer;
+  readonly maxLength: number;
+  readonly batchSize: number;
+}
+
+function encodeAll(examples: readonly Example[], setup: Setup, file: string, warnings: Diagnostic[]): EncodedExample[] {
+  let truncated = 0;
+  const out = examples.map((e) => {
+    const encoded = setup.tokenizer.encode(e.text, setup.maxLength);
+    if (encoded.truncated) truncated++;
+    return { ids: encoded.ids, label: e.label };
+  });
+  if (truncated > 0) warnings.push(diagnostic('ADP5012', { count: truncated, total: examples.length, file, length: setup.maxLength }, { file }, 'raise --max-length to keep more of each sentence (slower)'));
+  return out;
+}
+
+/** Runs the eval model over `examples`; metrics over the real rows only. */
+export async function evaluate(session: TrainingSession, info: ArtifactsInfo, examples: readonly EncodedExample[], pad: number, batchSize: number): Promise<EvalResult> {
+  const predictions: number[] = [];
+  let lossSum = 0;
+  for (const batch of chunk(examples, batchSize)) {
+    const out = await session.evalStep(batchFeeds(batch, info.inputs, info.task, pad, shapeFor(info, batch.length)));
+    const loss = (out[info.outputs[0]!]!.data as Float32Array)[0]!;
+    lossSum += loss * batch.length;
+    const scores = out[info.outputs[1]!];
+    if (scores === undefined) throw new Error(`the eval model returned no '${info.outputs[1]}' output`);
+    const data = scores.data as Float32Array;
+    const width = scores.dims.length > 1 ? scores.dims[scores.dims.length - 1]! : 1;
+    for (let r = 0; r < batch.length; r++) {
+      if (info.task === 'regression') predictions.push(data[r * width]!);
+      else {
+        let best = 0;
+        for (let c = 1; c < width; c++) if (data[r * width + c]! > data[r * width + best]!) best = c;
+        predictions.push(best);
+      }
+    }
+  }
+  const labels = examples.map((e) => e.label);
+  const loss = lossSum / examples.length;
+  if (info.task === 'classification') return { examples: examples.length, loss, accuracy: accuracy(predictions, labels) };
+  return { examples: examples.length, loss, pearson: pearson(predictions, labels), spearman: spearman(predictions, labels) };
+}
+
+function shapeFor(info: ArtifactsInfo, rows: number): { sequence?: number; rows?: number; labelWidth?: number } {
+  const labelWidth = info.labels.dims[1];
+  return {
+    ...(info.staticSequence === undefined ? {} : { sequence: info.staticSequence }),
+    ...(info.staticBatch === undefined || info.staticBatch === rows ? {} : { rows: info.staticBatch }),
+    ...(labelWidth === undefined ? {} : { labelWidth }),
+  };
+}
+
+/** The runtime's contiguous buffer cut back into checkpoint tensors by the training model's parameter order. */
+export function splitParameters(info: ArtifactsInfo, buffer: Float32Array): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  let at = 0;
+  for (const p of info.parameters) {
+    out.set(p.name, buffer.subarray(at, at + p.size));
+    at += p.size;
+  }
+  if (at !== buffer.length) throw new Error(`the runtime's parameter buffer holds ${buffer.length} values, the training model's parameter inputs ${at}`);
+  return out;
+}
+
+function floatsOf(t: Tensor): Float32Array {
+  const raw = t.rawData!;
+  const copy = new Uint8Array(raw); // aligned copy
+  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+}
+
+/** Checks that `parameters(false)` is laid out as assumed: it must equal the checkpoint's values in that order. */
+function checkLayout(info: ArtifactsInfo, buffer: Float32Array): void {
+  const values = splitParameters(info, buffer);
+  for (const t of [...info.checkpoint.trainable, ...info.checkpoint.frozen]) {
+    const got = values.get(t.name!)!;
+    const want = floatsOf(t);
+    for (let i = 0; i < want.length; i++) {
+      if (!Object.is(got[i], want[i])) throw new Error(`the runtime's parameter buffer is not in the training model's parameter order: '${t.name}' differs from the checkpoint at element ${i}`);
+    }
+  }
+}
+
+export async function trainArtifacts(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const resolve = (p: string) => path.resolve(cwd, p);
+  const say = (line: string) => events.message?.(line);
+  const warnings: Diagnostic[] = [];
+
+  const folder = resolve(options.artifacts);
+  const info = readArtifacts(folder);
+  const { plan, file: specFile } = planFor(info, cwd, options.spec);
+  const tokenizer = WordPieceTokenizer.fromFile(resolve(options.vocab));
+  if (info.vocabularyRows !== undefined && tokenizer.size > info.vocabularyRows) {
+    throw new AdapterError([diagnostic('ADP5004', { file: options.vocab, size: tokenizer.size, rows: info.vocabularyRows }, { file: options.vocab }, "use the vocabulary the model was trained with (its ids must index the model's embedding table)")]);
+  }
+
+  const epochs = positiveInteger('epochs', options.epochs, TRAIN_DEFAULTS.epochs);
+  const logEvery = positiveInteger('log-every', options.logEvery, TRAIN_DEFAULTS.logEvery);
+  let batchSize = positiveInteger('batch-size', options.batchSize, info.staticBatch ?? TRAIN_DEFAULTS.batchSize);
+  if (info.staticBatch !== undefined && batchSize !== info.staticBatch) throw badOption('batch-size', `${info.staticBatch} (the model's inputs have a static batch size)`, batchSize);
+  batchSize = info.staticBatch ?? batchSize;
+  let maxLength: number;
+  if (info.staticSequence !== undefined) {
+    if (options.maxLength !== undefined && options.maxLength !== info.staticSequence) throw badOption('max-length', `${info.staticSequence} (the model's inputs have a static sequence length)`, options.maxLength);
+    maxLength = info.staticSequence;
+  } else {
+    maxLength = options.maxLength ?? Math.min(TRAIN_DEFAULTS.maxLength, info.positionRows ?? TRAIN_DEFAULTS.maxLength);
+    if (!Number.isSafeInteger(maxLength) || maxLength < 2) throw badOption('max-length', 'an integer of at least 2 ([CLS] and [SEP])', maxLength);
+    if (info.positionRows !== undefined && maxLength > info.positionRows) throw badOption('max-length', `at most ${info.positionRows} (the model's position embeddings)`, maxLength);
+  }
+  const maxSteps = options.maxSteps === undefined ? undefined : positiveInteger('max-steps', options.maxSteps, 1);
+  const seed = options.seed ?? info.seed;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw badOption('seed', 'a non-negative integer', seed);
+  const setup: Setup = { info, tokenizer, maxLength, batchSize };
+
+  const readOptions = { kind: info.task, ...(info.classes === undefined ? {} : { classes: info.classes }) };
+  const trainExamples = encodeAll(readExamplesFile(resolve(options.train), { ...readOptions, name: options.train }), setup, options.train, warnings);
+  const devExamples = options.dev === undefined ? undefined : encodeAll(readExamplesFile(resolve(options.dev), { ...readOptions, name: options.dev }), setup, options.dev, warnings);
+  if (warnings.length > 0) events.warnings?.(warnings);
+  const dropLast = info.staticBatch !== undefined;
+  const batchesPerEpoch = dropLast ? Math.floor(trainExamples.length / batchSize) : Math.ceil(trainExamples.length / batchSize);
+  if (batchesPerEpoch === 0) throw badOption('batch-size', `at most the ${trainExamples.length} training examples (the model's batch size is static)`, batchSize);
+  const totalSteps = Math.min(epochs * batchesPerEpoch, maxSteps ?? Number.POSITIVE_INFINITY);
+  const runEpochs = Math.ceil(totalSteps / batchesPerEpoch);
+
+  const schedule: LinearSchedule | undefined = resolveSchedule(plan.schedule, totalSteps);
+  const optimizer = buildOptimizerModel({
+    optimizer: plan.optimizer.kind === 'adamw' ? { kind: 'adamw', beta1: plan.optimizer.betas[0], beta2: plan.optimizer.betas[1], epsilon: plan.optimizer.eps, weightDecay: plan.optimizer.weightDecay } : { kind: 'sgd' },
+    trainable: info.checkpoint.trainable.map((t) => t.name!),
+    learningRateScale: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE,
+    ...(schedule === undefined ? {} : { schedule }),
+  });
+
+  const baseline = devExamples !== undefined && info.task === 'classification' ? majorityBaseline(devExamples.map((e) => e.label)) : undefined;
+  say(`training ${path.relative(cwd, folder) || '.'} (spec ${path.relative(cwd, specFile)}): ${info.task}, ${trainExamples.length} training examples${devExamples ? `, ${devExamples.length} dev` : ''}`);
+  say(`  ${runEpochs} epoch(s) of ${batchesPerEpoch} batches of ${batchSize}, ${totalSteps} steps; max length ${maxLength}; seed ${seed}`);
+  say(`  ${plan.optimizer.kind} lr ${plan.optimizer.lr}, schedule ${describeSchedule(plan.schedule, schedule)}`);
+  if (baseline !== undefined) say(`  dev majority-class baseline: accuracy ${baseline.accuracy.toFixed(4)} (always ${baseline.label})`);
+
+  // One WebAssembly thread: onnxruntime-web's threaded build needs worker scripts it fetches, which Node cannot.
+  const runtime = await loadOrtTraining();
+  // The models by path: the runtime wrapper inlines the shared-base layout's external data.
+  const session = await runtime.createSession({ checkpoint: info.checkpointBytes, trainingModel: info.files.training, evalModel: info.files.eval, optimizerModel: new Uint8Array(encodeModel(optimizer.model)) });
+  try {
+    const initial = await session.parameters(false);
+    checkLayout(info, initial);
+
+    const shuffle = shuffler(seed);
+    const steps: StepRecord[] = [];
+    const epochRecords: EpochRecord[] = [];
+    let best: { epoch: number; metric: number; parameters: Float32Array; record: EpochRecord } | undefined;
+    let step = 0;
+    let trainSeconds = 0;
+    let examplesSeen = 0;
+    let window = { at: performance.now(), examples: 0, losses: [] as number[] };
+    const devBatch = batchSize;
+
+    for (let epoch = 1; epoch <= runEpochs; epoch++) {
+      const epochStart = performance.now();
+      const order = shuffle(trainExamples.length).map((i) => trainExamples[i]!);
+      let lossSum = 0;
+      let lossCount = 0;
+      for (const batch of chunk(order, batchSize, dropLast)) {
+        if (step >= totalSteps) break;
+        step++;
+        const stepStart = performance.now();
+        const feeds: Feeds = batchFeeds(batch, info.inputs, info.task, tokenizer.pad, shapeFor(info, batch.length));
+        const out = await session.trainStep(feeds);
+        const loss = (out[info.outputs[0]!]!.data as Float32Array)[0]!;
+        if (!Number.isFinite(loss)) throw new AdapterError([diagnostic('ADP5011', { value: String(loss), step }, undefined, 'lower the learning rate in the spec, or check the labels')]);
+        await session.optimizerStep();
+        await session.lazyResetGrad();
+        trainSeconds += (performance.now() - stepStart) / 1000;
+        examplesSeen += batch.length;
+        const learningRate = learningRateAt(step, plan.optimizer.lr, schedule);
+        steps.push({ step, epoch, loss, learningRate });
+        lossSum += loss;
+        lossCount++;
+        window.examples += batch.length;
+        window.losses.push(loss);
+        if (step % logEvery === 0 || step === totalSteps) {
+          const now = performance.now();
+          const speed = window.examples / Math.max(1e-9, (now - window.at) / 1000);
+          const mean = window.losses.reduce((a, b) => a + b, 0) / window.losses.length;
+          const eta = ((totalSteps - step) * batchSize) / Math.max(1e-9, speed);
+          events.progress?.(
+            `epoch ${epoch}/${runEpochs}  step ${String(step).padStart(String(totalSteps).length)}/${totalSteps}  loss ${loss.toFixed(4)} (mean of last ${window.losses.length}: ${mean.toFixed(4)})  lr ${learningRate.toExponential(2)}  ${speed.toFixed(0)} ex/s  eta ${duration(eta)}`,
+          );
+          window = { at: performance.now(), examples: 0, losses: [] };
+        }
+      }
+      const dev = devExamples === undefined ? undefined : await evaluate(session, info, devExamples, tokenizer.pad, devBatch);
+      const record: EpochRecord = { epoch, step, trainLoss: lossSum / Math.max(1, lossCount), seconds: (performance.now() - epochStart) / 1000, ...(dev === undefined ? {} : { dev }) };
+      epochRecords.push(record);
+      const metric = dev === undefined ? epoch : devMetric(info.task, dev);
+      const improved = best === undefined || metric > best.metric || (Number.isNaN(best.metric) && !Number.isNaN(metric));
+      if (improved) best = { epoch, metric, parameters: await session.parameters(false), record };
+      say(`epoch ${epoch}/${runEpochs}: train loss ${record.trainLoss.toFixed(4)}${dev === undefined ? '' : `, ${formatEval(info.task, dev)}`}${improved && dev !== undefined ? '  (best so far)' : ''}  [${record.seconds.toFixed(1)} s]`);
+    }
+
+    const out = options.out === undefined ? path.join(folder, 'trained') : resolve(options.out);
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch {
+      throw new AdapterError([diagnostic('ADP4002', { path: out, reason: 'the folder cannot be created' }, { file: out }, 'choose a writable folder with --out')]);
+    }
+    const files = { checkpoint: path.join(out, TRAINED.checkpoint), log: path.join(out, TRAINED.log), chart: path.join(out, TRAINED.chart) };
+    const kept = best!;
+    const values = splitParameters(info, kept.parameters);
+    const tensor = (t: Tensor) => makeTensor(t.name!, t.dims, new Float32Array(values.get(t.name!)!));
+    const props = info.checkpoint.properties;
+    const dev = kept.record.dev;
+    await writeCheckpoint(files.checkpoint, {
+      trainable: info.checkpoint.trainable.map(tensor),
+      frozen: info.checkpoint.frozen.map(tensor),
+      properties: {
+        ints: { ...props.ints, trained_epoch: kept.epoch, trained_steps: kept.record.step },
+        floats: {
+          ...props.floats,
+          ...(dev === undefined ? {} : { dev_loss: dev.loss }),
+          ...(dev?.accuracy === undefined ? {} : { dev_accuracy: dev.accuracy }),
+          ...(dev?.pearson === undefined ? {} : { dev_pearson: dev.pearson, dev_spearman: dev.spearman! }),
+        },
+        strings: { ...props.strings, trained_by: `adapterc ${VERSION} train` },
+      },
+    });
+
+    const seconds = (performance.now() - started) / 1000;
+    const result: TrainResult = {
+      task: info.task,
+      totalSteps,
+      steps,
+      epochs: epochRecords,
+      bestEpoch: kept.epoch,
+      ...(baseline === undefined ? {} : { baseline }),
+      files,
+      seconds,
+      examplesPerSecond: examplesSeen / Math.max(1e-9, trainSeconds),
+    };
+    const log = {
+      adapterc: VERSION,
+      artifacts: folder,
+      spec: specFile,
+      train: { file: resolve(options.train), examples: trainExamples.length },
+      ...(options.dev === undefined ? {} : { dev: { file: resolve(options.dev), examples: devExamples!.length } }),
+      vocab: resolve(options.vocab),
+      task: info.task,
+      settings: { epochs: runEpochs, batchSize, maxLength, totalSteps, seed, ...(maxSteps === undefined ? {} : { maxSteps }) },
+      optimizer: plan.optimizer,
+      schedule: { spec: plan.schedule, ...(schedule === undefined ? {} : { warmupSteps: schedule.warmupSteps, totalSteps: schedule.totalSteps }) },
+      ...(baseline === undefined ? {} : { baseline }),
+      epochs: epochRecords,
+      bestEpoch: kept.epoch,
+      checkpoint: files.checkpoint,
+      seconds,
+      examplesPerSecond: result.examplesPerSecond,
+      steps,
+    };
+    writeFileAtomic(files.log, `${JSON.stringify(log, null, 1)}\n`);
+    const notes = [
+      `${path.basename(folder)}: ${info.task}, ${trainExamples.length} training examples, ${totalSteps} steps of ${batchSize}, ${plan.optimizer.kind} lr ${plan.optimizer.lr}, schedule ${describeSchedule(plan.schedule, schedule)}.`,
+      ...(baseline === undefined ? [] : [`Dev majority-class baseline: accuracy ${baseline.accuracy.toFixed(4)}.`]),
+      `Kept epoch ${kept.epoch}. adapterc ${VERSION}, ${new Date().toISOString()}.`,
+    ];
+    const chartEpochs = epochRecords.map((e) => ({
+      epoch: e.epoch,
+      step: e.step,
+      trainLoss: e.trainLoss,
+      best: e.epoch === kept.epoch,
+      ...(e.dev === undefined ? {} : { devLoss: e.dev.loss, devMetric: info.task === 'classification' ? `accuracy ${e.dev.accuracy!.toFixed(4)}` : `Pearson ${e.dev.pearson!.toFixed(4)}, Spearman ${e.dev.spearman!.toFixed(4)}` }),
+    }));
+    writeFileAtomic(files.chart, lossChartHtml(`adapterc train: loss curve`, steps, chartEpochs, notes));
+    return result;
+  } finally {
+    await session.release();
+  }
+}
