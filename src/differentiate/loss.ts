@@ -19,10 +19,11 @@ export interface LossGraph {
 }
 
 /**
- * `output` is the head's output, `outputDims` its probed dims ([batch, n] expected), `file` names
+ * `output` is the head's output, `outputDims` its probed dims ([batch, n] expected); `fixedBatch`
+ * says the model's batch size is static (then the labels get the same fixed size); `file` names
  * the model in messages.
  */
-export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string): LossGraph {
+export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string, fixedBatch = false): LossGraph {
   if (outputDims.length !== 2) {
     throw new AdapterError([
       diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}]` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
@@ -32,9 +33,10 @@ export function appendLoss(model: Model, kind: Loss, output: string, outputDims:
   const n = outputDims[1]!;
   const graph = model.graph;
   const labels = b.fresh('labels');
+  const batch = fixedBatch ? outputDims[0]! : 'batch';
   let perExample: string;
   if (kind === 'cross_entropy') {
-    graph.inputs.push(makeValueInfo(labels, DataType.INT64, ['batch']));
+    graph.inputs.push(makeValueInfo(labels, DataType.INT64, [batch]));
     const logProbabilities = b.node('LogSoftmax', [output], 'loss.log_probabilities', [attr.int('axis', 1)]);
     // one_hot(labels) as labels == [0 … n-1]: Equal and Cast have CUDA kernels at every opset,
     // OneHot only from opset 11.
@@ -44,7 +46,7 @@ export function appendLoss(model: Model, kind: Loss, output: string, outputDims:
     const picked = b.node('Mul', [logProbabilities, oneHot], 'loss.picked');
     perExample = b.node('Neg', [b.reduce('ReduceSum', picked, [1], false, 'loss.log_likelihood')], 'loss.per_example');
   } else {
-    graph.inputs.push(makeValueInfo(labels, DataType.FLOAT, ['batch', n]));
+    graph.inputs.push(makeValueInfo(labels, DataType.FLOAT, [batch, n]));
     const error = b.node('Sub', [output, labels], 'loss.error');
     perExample = b.reduce('ReduceMean', b.node('Mul', [error, error], 'loss.squared_error'), [1], false, 'loss.per_example');
   }

@@ -79,7 +79,7 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   if (plan.loss === 'cross_entropy' && classes < 2) {
     throw new AdapterError([diagnostic('ADP3006', { output: head, classes }, undefined, "use 'loss mse' for a single output")]);
   }
-  const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file);
+  const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false);
   const shapes = await probeShapes(model, file, classes);
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.

@@ -39,6 +39,13 @@ describe('houlsby on a synthetic BERT, in ONNX Runtime training', () => {
     expectLearnedAndFrozen(await train(folder), summary.trainableParameters);
   });
 
+  it('a model with a static batch size and sequence length (labels take the fixed batch size)', async () => {
+    const fixed = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-static-')), 'static.onnx');
+    writeSyntheticBertSync({ preset: 'tiny', seed: 3, seqLen: 8, batch: 4 }, fixed);
+    const { folder, summary } = await compile(specWithRate('houlsby.adp', 1e-2), fixed);
+    expectLearnedAndFrozen(await train(folder), summary.trainableParameters);
+  });
+
   it('full fine-tuning (trainable all) trains too', async () => {
     const { folder, summary } = await compile(specWithRate('full-finetune.adp', 1e-3), model);
     const run = await train(folder);
