@@ -15,7 +15,7 @@ import { renderSummary, summarize } from '../../rewrite/summary.js';
 import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--inference]
+const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference]
 
 Checks the spec, finds the adapter sites in the model, inserts the adapters the spec places
 (h + up(f(down(h))) before each residual Add + LayerNorm, initialized from the spec's seed), adds
@@ -25,7 +25,9 @@ the head and loss, builds the gradient graph, and writes ONNX Runtime training a
                          gradients (accumulated in place by InPlaceAccumulatorV2)
   eval_model.onnx        forward + loss
   optimizer_model.onnx   AdamW or SGD with the spec's hyper-parameters
-  checkpoint             every parameter, trainable and frozen (ONNX Runtime's ODTC format)
+  checkpoint             the parameters, trainable and frozen (only the trainable ones with
+                         --layout shared-base), in ONNX Runtime's ODTC format
+  base.data              with --layout shared-base: the model's frozen weights
   ${ADAPTED_MODEL}     the adapted model for inference
   summary.json           adapters per layer, parameter counts, trainable share, inputs, outputs
 
@@ -43,7 +45,7 @@ Options:
 
 The folder appears complete or not at all. An existing folder is replaced only if adapterc made it
 (it holds summary.json). Input files are never modified. Building the gradients runs the model
-once in onnxruntime (CPU) to learn its shapes.
+in onnxruntime (CPU, twice, on tiny inputs and without its weights) to learn its shapes.
 
 With 'target cuda' (the default) every node of the training, eval and optimizer models is looked
 up in ONNX Runtime's CUDA kernel registrations (by domain, opset and element types); a node that
