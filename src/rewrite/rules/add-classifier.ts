@@ -41,6 +41,8 @@ export function addClassifier(emit: GraphBuilder, discovery: Discovery, labels: 
   }
   const weight = 'head.classifier.weight';
   const bias = 'head.classifier.bias';
+  // A model exported by adapterc has a classifier of its own under these names: move it aside.
+  for (const name of [weight, bias]) if (usedNames(graph).has(name)) renameValue(graph, name, emit.fresh(`model.${name}`));
   addInitializer(graph, normalTensor(seed, weight, [discovery.hidden, labels], 0.02));
   addInitializer(graph, constantTensor(bias, [labels], 0));
   const output = usedNames(graph).has('logits') ? emit.fresh('logits') : 'logits';
