@@ -44,9 +44,9 @@ export class GraphBuilder {
     return this.nodeWithOutput(opType, inputs, this.fresh(output), attributes);
   }
 
-  /** Adds a node whose output has exactly the given (free) name. */
-  nodeWithOutput(opType: string, inputs: string[], output: string, attributes: Attribute[] = []): string {
-    this.added.push(addNode(this.graph, { opType, inputs, outputs: [output], name: output, attributes }));
+  /** Adds a node whose output has exactly the given (free) name; the node is named `name` (default: the output). */
+  nodeWithOutput(opType: string, inputs: string[], output: string, attributes: Attribute[] = [], name = output): string {
+    this.added.push(addNode(this.graph, { opType, inputs, outputs: [output], name, attributes }));
     return output;
   }
 

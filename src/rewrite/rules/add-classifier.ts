@@ -45,8 +45,10 @@ export function addClassifier(emit: GraphBuilder, discovery: Discovery, labels: 
   for (const name of [weight, bias]) if (usedNames(graph).has(name)) renameValue(graph, name, emit.fresh(`model.${name}`));
   addInitializer(graph, normalTensor(seed, weight, [discovery.hidden, labels], 0.02));
   addInitializer(graph, constantTensor(bias, [labels], 0));
-  const output = usedNames(graph).has('logits') ? emit.fresh('logits') : 'logits';
-  emit.nodeWithOutput('Gemm', [input!, weight, bias], output);
+  // 'logits' is free as a value now (a node may still be called that: node names are another namespace).
+  const valueTaken = graph.nodes.some((n) => n.outputs.includes('logits')) || graph.inputs.some((i) => i.name === 'logits') || graph.initializers.some((t) => t.name === 'logits');
+  const output = valueTaken ? emit.fresh('logits') : 'logits';
+  emit.nodeWithOutput('Gemm', [input!, weight, bias], output, [], emit.fresh('head.classifier'));
 
   const firstInput = discovery.inputs[0] ? findValueInfo(graph, discovery.inputs[0].name) : undefined;
   const batch = (firstInput && shapeOf(firstInput)?.[0]) ?? 'batch';
