@@ -92,12 +92,7 @@ export async function runModel(file: string, feeds: Feeds, parameters: ReadonlyM
   }
 }
 
-export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
+export { maxAbsDiff } from '../rewrite/helpers.js';
 
 export function writeSpec(file: string, text: string): string {
   writeFileSync(file, text);
