@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { checkSpecFile } from '../../check/check.js';
 import { discover } from '../../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
-import { ARTIFACTS, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
+import { ARTIFACTS, BASE_DATA, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
 import { checkCudaCoverage } from '../../target/cuda.js';
 import { fallbackDiagnostic } from '../../target/report.js';
 import { buildTrainingGraphs, isParameter } from '../../emit/training-graphs.js';
@@ -14,6 +14,12 @@ import { adaptModel, bindToModel } from '../../rewrite/rewrite.js';
 import { renderSummary, summarize } from '../../rewrite/summary.js';
 import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
+
+/** Said after every shared-base compile: which runtimes load the layout as it is. */
+const SHARED_BASE_RUNTIMES = `note: the training and eval models read their frozen weights from base.data as ONNX external data.
+  ONNX Runtime's C++/C#/Python/Java training APIs read external data from the models' folder (not
+  verified here); onnxruntime-web loads models from buffers and cannot: 'adapterc train' (and
+  src/runtime) inline base.data for it.`;
 
 const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference]
 
@@ -107,7 +113,8 @@ export const compileCommand: Command = {
     await writeArtifacts(out, prepared, inference, base);
     const notes = prepared.warnings;
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
-    io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL} and summary.json to ${out}`);
+    io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL}${layout === 'shared-base' ? `, ${BASE_DATA}` : ''} and summary.json to ${out}`);
+    if (layout === 'shared-base') io.stdout(SHARED_BASE_RUNTIMES);
     return ExitCode.ok;
   },
 };
