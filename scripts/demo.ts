@@ -2,19 +2,21 @@
  * `npm run demo`: the whole job on a built-in default, no downloads. Generates a small synthetic
  * BERT, compiles specs/houlsby.adp against it into ONNX Runtime training artifacts, trains them for
  * a few steps in ONNX Runtime's own training runtime on a small task (the label says which of two
- * tokens sits at position 1), evaluates, and runs the adapted inference model in onnxruntime-node.
+ * tokens sits at position 1), evaluates, keeps the trained values as a checkpoint, exports an
+ * inference model with them merged in, and runs that in onnxruntime-node.
  *
  * Usage: npm run demo [-- --out <folder>] (default: ./demo-output, replaced on each run)
  */
 import * as ort from 'onnxruntime-node';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/emit/checkpoint/index.js';
+import { makeTensor } from '../src/ir/index.js';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCli } from '../src/cli/main.js';
 import { writeSyntheticBertSync } from '../src/synth/index.js';
 import { loadOrtTraining, type Feeds } from '../src/runtime/ort-training.js';
-import { mkdirSync } from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: path.join(root, 'demo-output') } } });
@@ -69,18 +71,38 @@ const logits = evaluated['logits']!.data as Float32Array;
 let correct = 0;
 for (let b = 0; b < batch; b++) if ((logits[b * 2 + 1]! > logits[b * 2]! ? 1 : 0) === b % 2) correct++;
 say(`4. eval: loss ${(evaluated['loss']!.data as Float32Array)[0]!.toFixed(4)}, accuracy ${correct}/${batch}`);
-await session.release();
 
-// 5. The adapted inference model runs in onnxruntime-node (with its initial adapter weights).
-const adapted = path.join(artifacts, 'model.adapted.onnx');
-const inference = await ort.InferenceSession.create(adapted, { logSeverityLevel: 3 });
+// 5. Keep the trained values as a checkpoint: the runtime lists trainable parameters first, in the
+//    checkpoint's order.
+const compiled = decodeCheckpoint(readFileSync(path.join(artifacts, 'checkpoint')));
+const trainedValues = await session.parameters(true);
+let at = 0;
+const trained = compiled.trainable.map((t) => {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  const tensor = makeTensor(t.name!, t.dims, trainedValues.slice(at, at + count));
+  at += count;
+  return tensor;
+});
+await session.release();
+mkdirSync(path.join(artifacts, 'trained'), { recursive: true });
+writeFileSync(path.join(artifacts, 'trained', 'checkpoint'), encodeCheckpoint({ trainable: trained, frozen: compiled.frozen }));
+
+// 6. Export an inference model with the trained adapters merged in, and run it in onnxruntime-node.
+const exported = path.join(out, 'bert-demo.trained.onnx');
+say(`5. adapterc export ${path.relative(root, artifacts)} -o ${path.relative(root, exported)}`);
+const exportCode = await runCli(['export', artifacts, '-o', exported], { stdout: () => {}, stderr: (t) => process.stderr.write(t), cwd: root });
+if (exportCode !== 0) process.exit(exportCode);
+const inference = await ort.InferenceSession.create(exported, { logSeverityLevel: 3 });
 const run = await inference.run({
   input_ids: new ort.Tensor('int64', ids, [batch, sequence]),
   attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * sequence).fill(1n), [batch, sequence]),
   token_type_ids: new ort.Tensor('int64', new BigInt64Array(batch * sequence), [batch, sequence]),
 });
-say(`5. onnxruntime-node ran ${path.relative(root, adapted)}: logits [${run['logits']!.dims.join(', ')}]`);
+const exportedLogits = run['logits']!.data as Float32Array;
+const difference = exportedLogits.reduce((m, v, i) => Math.max(m, Math.abs(v - logits[i]!)), 0);
+say(`6. onnxruntime-node ran ${path.relative(root, exported)}: logits [${run['logits']!.dims.join(', ')}], max difference from the eval model ${difference.toExponential(1)}`);
 
 const summary = JSON.parse(readFileSync(path.join(artifacts, 'summary.json'), 'utf8')) as { adapterParameters: number };
-say(`\nfiles in ${path.relative(root, artifacts)}/: ${['training_model.onnx', 'eval_model.onnx', 'optimizer_model.onnx', 'checkpoint', 'model.adapted.onnx', 'summary.json'].filter((f) => existsSync(path.join(artifacts, f))).join(', ')}`);
+say(`\nfiles in ${path.relative(root, artifacts)}/: ${['training_model.onnx', 'eval_model.onnx', 'optimizer_model.onnx', 'checkpoint', 'model.adapted.onnx', 'summary.json', 'trained/checkpoint'].filter((f) => existsSync(path.join(artifacts, f))).join(', ')}`);
+say(`trained model: ${path.relative(root, exported)}`);
 say(`adapters: ${summary.adapterParameters.toLocaleString('en-US')} parameters`);
