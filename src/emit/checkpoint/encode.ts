@@ -82,7 +82,7 @@ export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpoi
   const capacity = sizeBound(trainable, frozen, moments, properties);
   if (capacity > maxBytes) {
     throw new AdapterError([
-      diagnostic('ADP3104', { size: capacity }, undefined, 'train fewer parameters, or freeze the large ones into the training model as initializers'),
+      diagnostic('ADP3104', { size: capacity }, undefined, "compile with '--layout shared-base': its checkpoint holds only the trainable parameters"),
     ]);
   }
 
