@@ -17,7 +17,7 @@ import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
-import { encodeCheckpoint } from './checkpoint/index.js';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint/index.js';
 import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
@@ -50,6 +50,11 @@ export interface PreparedArtifacts {
   readonly summary: object;
   /** E.g. weight decay that cannot skip some parameters. */
   readonly warnings: readonly Diagnostic[];
+  /**
+   * Where each parameter's bytes sit in `checkpoint`, for the tensors that went into it: the
+   * default layout's adapted model reads its weights from there instead of holding a second copy.
+   */
+  readonly inCheckpoint: ReadonlyMap<Tensor, { readonly offset: number; readonly length: number }>;
 }
 
 export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
@@ -79,7 +84,15 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
   });
   const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
   const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
-  return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings };
+  // The checkpoint's tensors are views of its bytes once decoded: their offsets are where the data is.
+  const stored = decodeCheckpoint(checkpoint);
+  const byName = new Map([...stored.trainable, ...stored.frozen].map((t) => [t.name!, t.rawData!]));
+  const inCheckpoint = new Map<Tensor, { offset: number; length: number }>();
+  for (const t of [...graphs.trainable, ...graphs.frozen]) {
+    const raw = byName.get(t.name!);
+    if (raw) inCheckpoint.set(t, { offset: raw.byteOffset - checkpoint.byteOffset, length: raw.byteLength });
+  }
+  return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings, inCheckpoint };
 }
 
 /** The shared-base layout's weight file, beside the models that reference it. */
@@ -101,13 +114,28 @@ export async function writeArtifacts(folder: string, prepared: PreparedArtifacts
       ] as const) {
         await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: layout.entries }).parts, false);
       }
+      await writeModel(inference, path.join(temporary, ADAPTED_MODEL));
     } else {
       await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
       await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
+      // The adapted model's weights are the checkpoint's (initial) values: it references them there
+      // as ONNX external data rather than holding the model's weights a second time.
+      // Only tensors stored as raw bytes: one kept in a typed field (float_data) would come back as
+      // raw_data, and an exported model would no longer be the same bytes as the base's.
+      const relocated = new Map(
+        [...prepared.inCheckpoint].filter(([t]) => t.rawData !== undefined && t.floatData === undefined).map(([t, at]) => [
+          t,
+          [
+            { key: 'location', value: ARTIFACTS.checkpoint },
+            { key: 'offset', value: String(at.offset) },
+            { key: 'length', value: String(at.length) },
+          ],
+        ]),
+      );
+      await writeFileAtomically(path.join(temporary, ADAPTED_MODEL), encodeModelParts(inference, { relocated }).parts, false);
     }
     await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
     writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint);
-    await writeModel(inference, path.join(temporary, ADAPTED_MODEL));
     writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
   });
 }

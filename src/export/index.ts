@@ -12,8 +12,9 @@ import { bindPlan } from '../check/bind.js';
 import { checkSpecFile } from '../check/check.js';
 import { discover } from '../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors } from '../diagnostics/index.js';
-import type { Model, Tensor } from '../ir/index.js';
+import { DataLocation, type Model, type Tensor } from '../ir/index.js';
 import { readModel } from '../load/index.js';
+import { ARTIFACTS } from '../emit/artifacts.js';
 import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
 import { dropAdapters, inDroppedLayer, type DropResult } from './drop.js';
@@ -33,8 +34,24 @@ export interface MergedExport {
   readonly drop: DropResult | undefined;
 }
 
-export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList): Promise<MergedExport> {
+/**
+ * The artifacts' adapted model, its weights in memory. In the default layout it reads them from
+ * the folder's checkpoint (ONNX external data into that file): those become ordinary inline
+ * tensors, so what is exported stands on its own.
+ */
+async function readAdaptedModel(artifacts: ArtifactsFolder): Promise<Model> {
   const model = await readModel(artifacts.adaptedModel);
+  for (const t of model.graph.initializers) {
+    if (t.dataLocation === DataLocation.EXTERNAL && t.externalData?.find((e) => e.key === 'location')?.value === ARTIFACTS.checkpoint) {
+      delete t.dataLocation;
+      delete t.externalData;
+    }
+  }
+  return model;
+}
+
+export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList): Promise<MergedExport> {
+  const model = await readAdaptedModel(artifacts);
   const parameters = await trainedParameters(artifacts, model);
   const layers = drop === undefined ? undefined : resolveLayerList(drop, artifacts.summary.layers);
   setParameters(model, parameters.tensors);
@@ -72,7 +89,7 @@ function specRecord(specFile: string, artifacts: ArtifactsFolder): AdaptersRecor
 
 export async function adaptersFromFolder(artifacts: ArtifactsFolder, specFile: string, drop?: LayerList): Promise<AdaptersExport> {
   const spec = specRecord(specFile, artifacts);
-  const model = await readModel(artifacts.adaptedModel);
+  const model = await readAdaptedModel(artifacts);
   const parameters = await trainedParameters(artifacts, model);
   const trained = new Set(parameters.tensors.map((t) => t.name!));
   const { summary } = artifacts;

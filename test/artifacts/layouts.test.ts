@@ -81,3 +81,29 @@ describe('a model whose weights are in external data', () => {
     }
   });
 });
+
+describe('the default layout\'s adapted model', () => {
+  it('reads its weights from the checkpoint (no second copy) and runs in onnxruntime-node as the --inference one does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-adapted-'));
+    const model = path.join(dir, 'bert.onnx');
+    writeSyntheticBertSync({ preset: 'tiny', seed: 12 }, model);
+    const spec = path.join(root, 'specs/houlsby.adp');
+    const artifacts = await compileWith(spec, model, 'default');
+    const inference = path.join(dir, 'inference');
+    expect((await cli(['compile', spec, model, '-o', inference, '--inference'])).code).toBe(0);
+    expect(statSync(path.join(artifacts, 'model.adapted.onnx')).size).toBeLessThan(statSync(path.join(artifacts, 'checkpoint')).size / 2);
+
+    const ort = await import('onnxruntime-node');
+    const run = async (file: string) => {
+      const session = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+      const ids = BigInt64Array.from({ length: 16 }, (_, i) => BigInt(1 + (i % 7)));
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', ids, [2, 8]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(16).fill(1n), [2, 8]),
+        token_type_ids: new ort.Tensor('int64', new BigInt64Array(16), [2, 8]),
+      });
+      return Array.from(out['logits']!.data as Float32Array);
+    };
+    expect(await run(path.join(artifacts, 'model.adapted.onnx'))).toEqual(await run(path.join(inference, 'model.adapted.onnx')));
+  });
+});
