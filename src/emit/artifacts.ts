@@ -11,8 +11,8 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
-import type { Model, Tensor } from '../ir/index.js';
-import { writeFileAtomically, writeModel } from '../load/index.js';
+import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
+import { externalTensors, writeFileAtomically, writeModel } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
@@ -114,16 +114,12 @@ export async function writeArtifacts(folder: string, prepared: PreparedArtifacts
       ] as const) {
         await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: layout.entries }).parts, false);
       }
-      await writeModel(inference, path.join(temporary, ADAPTED_MODEL));
+      await writeAdaptedModel(temporary, inference, layout.entries);
     } else {
       await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
       await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
-      // The adapted model's weights are the checkpoint's (initial) values: it references them there
-      // as ONNX external data rather than holding the model's weights a second time.
-      // Only tensors stored as raw bytes: one kept in a typed field (float_data) would come back as
-      // raw_data, and an exported model would no longer be the same bytes as the base's.
-      const relocated = new Map(
-        [...prepared.inCheckpoint].filter(([t]) => t.rawData !== undefined && t.floatData === undefined).map(([t, at]) => [
+      const inCheckpoint = new Map(
+        [...prepared.inCheckpoint].map(([t, at]) => [
           t,
           [
             { key: 'location', value: ARTIFACTS.checkpoint },
@@ -132,12 +128,34 @@ export async function writeArtifacts(folder: string, prepared: PreparedArtifacts
           ],
         ]),
       );
-      await writeFileAtomically(path.join(temporary, ADAPTED_MODEL), encodeModelParts(inference, { relocated }).parts, false);
+      await writeAdaptedModel(temporary, inference, inCheckpoint);
     }
     await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
     writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint);
     writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
   });
+}
+
+/**
+ * The adapted inference model, reading its weights from a file the folder already holds (the
+ * checkpoint, or base.data) as ONNX external data, rather than holding a second copy of them.
+ * Only tensors the source model kept inline as raw bytes are redirected: a tensor the source kept in
+ * a side file goes to this model's own side file, and one kept in a typed field (float_data) stays
+ * inline, so that `adapterc export`, which inlines the redirected ones again, writes what the
+ * source model had.
+ */
+async function writeAdaptedModel(folder: string, model: Model, available: ReadonlyMap<Tensor, readonly StringEntry[]>): Promise<void> {
+  const relocated = new Map<Tensor, readonly StringEntry[]>();
+  for (const [t, entries] of available) {
+    if (t.rawData !== undefined && t.floatData === undefined && t.dataLocation !== DataLocation.EXTERNAL) relocated.set(t, entries);
+  }
+  const external = externalTensors(model).filter((t) => !relocated.has(t));
+  if (external.length > 0) {
+    const side = layoutExternalData(external, `${ADAPTED_MODEL}.data`);
+    await writeFileAtomically(path.join(folder, `${ADAPTED_MODEL}.data`), side.parts, false);
+    for (const [t, entries] of side.entries) relocated.set(t, entries);
+  }
+  await writeFileAtomically(path.join(folder, ADAPTED_MODEL), encodeModelParts(model, { relocated }).parts, false);
 }
 
 /** Trainable parameters the spec's `no_decay` kinds cover: biases, and LayerNorm scales and shifts. */

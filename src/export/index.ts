@@ -14,7 +14,7 @@ import { discover } from '../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/index.js';
 import { readModel } from '../load/index.js';
-import { ARTIFACTS } from '../emit/artifacts.js';
+import { ARTIFACTS, BASE_DATA } from '../emit/artifacts.js';
 import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
 import { dropAdapters, inDroppedLayer, type DropResult } from './drop.js';
@@ -35,14 +35,15 @@ export interface MergedExport {
 }
 
 /**
- * The artifacts' adapted model, its weights in memory. In the default layout it reads them from
- * the folder's checkpoint (ONNX external data into that file): those become ordinary inline
- * tensors, so what is exported stands on its own.
+ * The artifacts' adapted model, its weights in memory. It reads most of them from the folder's
+ * checkpoint or base.data (ONNX external data into those files): those become ordinary inline
+ * tensors again, as they were in the source model, so what is exported stands on its own.
  */
 async function readAdaptedModel(artifacts: ArtifactsFolder): Promise<Model> {
   const model = await readModel(artifacts.adaptedModel);
   for (const t of model.graph.initializers) {
-    if (t.dataLocation === DataLocation.EXTERNAL && t.externalData?.find((e) => e.key === 'location')?.value === ARTIFACTS.checkpoint) {
+    const location = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (t.dataLocation === DataLocation.EXTERNAL && (location === ARTIFACTS.checkpoint || location === BASE_DATA)) {
       delete t.dataLocation;
       delete t.externalData;
     }

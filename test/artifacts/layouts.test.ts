@@ -43,6 +43,8 @@ describe('--layout shared-base', () => {
     // The base holds the model's weights once: most of the model file (the rest is graph and constants).
     expect(statSync(path.join(out, 'base.data')).size).toBeGreaterThan(0.8 * statSync(model).size);
     expect(statSync(path.join(out, 'checkpoint')).size).toBeLessThan(0.3 * statSync(model).size);
+    // The adapted model reads the base's weights from base.data too: no second copy.
+    expect(statSync(path.join(out, 'model.adapted.onnx')).size).toBeLessThan(0.5 * statSync(model).size);
   });
 
   it('writes the same base.data byte for byte for a second task on the same model', async () => {
