@@ -2,7 +2,7 @@
  * What a generated model contains, stated by the generator: the ground truth that tests compare the
  * compiler's model discovery against (layer count, adapter sites, the tensors at each site).
  */
-import type { PresetName } from './presets.js';
+import type { ModelDimensions, PresetName } from './presets.js';
 import type { InputNames, SyntheticHead, SyntheticStyle } from './options.js';
 
 /** How a site's LayerNorm appears in the graph. */
@@ -43,20 +43,13 @@ export interface TensorDescription {
   readonly shape: readonly (number | string)[];
 }
 
-export interface SyntheticBertManifest {
+export interface SyntheticBertManifest extends ModelDimensions {
   readonly generator: 'adapterc-synth';
   readonly preset: PresetName | null;
   readonly style: SyntheticStyle;
   readonly opset: number;
   readonly irVersion: number;
   readonly seed: number;
-  readonly layers: number;
-  readonly hidden: number;
-  readonly heads: number;
-  readonly ffn: number;
-  readonly vocab: number;
-  readonly maxPositions: number;
-  readonly typeVocab: number;
   readonly head: SyntheticHead;
   /** Classifier labels; null without a classifier head. */
   readonly labels: number | null;
