@@ -17,6 +17,9 @@
  * also keeps it working inside vitest's forked test workers). The module is loaded once per
  * process; later calls reuse it (and cannot change the thread count).
  *
+ * The build frees stack pointers in `getContiguousParameters` and `loadParametersBuffer`, which can
+ * corrupt its heap; `stack-free-fix.ts` loads it through a wrapper that drops those frees.
+ *
  * Paths given for artifacts are read here: the web build would `fetch` them, which Node cannot
  * do for local files.
  *
@@ -29,6 +32,7 @@ import { encodeModel, externalTensors, readModel } from '../load/index.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { fixedFactoryUrl } from './stack-free-fix.js';
 
 // ---- the subset of onnxruntime-web's API used here (its own types come from a nested onnxruntime-common 1.19) ----
 
@@ -60,7 +64,7 @@ interface OrtTrainingSession {
 }
 
 interface OrtTrainingModule {
-  readonly env: { wasm: { numThreads?: number; simd?: boolean }; logLevel?: string };
+  readonly env: { wasm: { numThreads?: number; simd?: boolean; wasmPaths?: { mjs?: string; wasm?: string } }; logLevel?: string };
   readonly Tensor: OrtTensorConstructor;
   readonly TrainingSession: {
     create(
@@ -163,11 +167,29 @@ function toError(operation: string, error: unknown): OrtTrainingError {
   return new OrtTrainingError(operation, `ONNX Runtime failed in ${operation}: ${message}`, undefined, { cause: error });
 }
 
+/**
+ * Set once the WebAssembly instance has trapped (an out-of-bounds access, say). Its memory may then
+ * be corrupt, and a later call can wait forever on a lock the trap left held, where no timeout can
+ * reach it; so every later call fails at once instead. There is one instance per process.
+ */
+let trapped: OrtTrainingError | undefined;
+
+/** True when the runtime has crashed in this process and will refuse further work. */
+export function ortTrainingCrashed(): boolean {
+  return trapped !== undefined;
+}
+
 async function guarded<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  if (trapped !== undefined) {
+    throw new OrtTrainingError(operation, `ONNX Runtime cannot run ${operation}: its WebAssembly instance crashed earlier in this process (${trapped.message}); start a new process.`, undefined, { cause: trapped });
+  }
   try {
     return await run();
   } catch (error) {
-    throw toError(operation, error);
+    const failure = toError(operation, error);
+    // WebAssembly.RuntimeError: a trap inside the instance (this project's lib settings have no WebAssembly types).
+    if (error instanceof Error && error.name === 'RuntimeError') trapped = failure;
+    throw failure;
   }
 }
 
@@ -186,6 +208,8 @@ async function importOrt(numThreads: number): Promise<OrtTrainingModule> {
   const module = (await import(pathToFileURL(ortTrainingModulePath()).href)) as OrtTrainingModule & { default?: OrtTrainingModule };
   const ort: OrtTrainingModule = module.TrainingSession === undefined && module.default !== undefined ? module.default : module;
   ort.env.wasm.numThreads = numThreads;
+  // The build's Emscripten factory, through a wrapper that drops its stray frees of stack pointers.
+  ort.env.wasm.wasmPaths = { mjs: fixedFactoryUrl() };
   ort.env.logLevel = 'error';
   return ort;
 }
@@ -350,6 +374,8 @@ export class TrainingSession {
 
   /** Frees the session and its checkpoint state in the runtime. */
   async release(): Promise<void> {
+    // After a crash there is nothing safe left to release; the process has to end anyway.
+    if (trapped !== undefined) return;
     await guarded('release', () => this.session.release());
   }
 }

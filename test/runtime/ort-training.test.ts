@@ -11,7 +11,8 @@ import { decodeCheckpoint, encodeCheckpoint, writeCheckpoint, type CheckpointInp
 import { buildOptimizerModel, type AdamWSettings, type OptimizerModelOptions } from '../../src/emit/optimizer.js';
 import { makeTensor } from '../../src/ir/index.js';
 import { encodeModel, writeModel } from '../../src/load/index.js';
-import { loadOrtTraining, OrtTrainingError, type Feeds, type OrtTrainingRuntime, type TrainingSession } from '../../src/runtime/ort-training.js';
+import { droppedStackFrees } from '../../src/runtime/stack-free-fix.js';
+import { loadOrtTraining, OrtTrainingError, ortTrainingCrashed, type Feeds, type OrtTrainingRuntime, type TrainingSession } from '../../src/runtime/ort-training.js';
 import {
   buildTinyEvalModel,
   buildTinyTrainingModel,
@@ -147,6 +148,24 @@ describe('training the tiny model in ONNX Runtime', () => {
       await s.loadParameters(new Float32Array([5, 6, 7, 8, 9, 10, 11]), false);
       expect([...(await s.parameters(false))]).toEqual([5, 6, 7, 8, 9, 10, 11]);
       await expect(s.loadParameters(new Float32Array(3))).rejects.toThrow(OrtTrainingError);
+    } finally {
+      await s.release();
+    }
+  });
+
+  it("drops the build's frees of stack pointers (its heap-corruption bug) and round-trips parameters many times", async () => {
+    const { trainable, frozen } = tinyParameters();
+    const s = await session({ trainable, frozen });
+    try {
+      const all = await s.parameters(false);
+      const before = droppedStackFrees() ?? 0;
+      for (let i = 0; i < 50; i++) {
+        await s.loadParameters(await s.parameters(true));
+        expect([...(await s.parameters(false))]).toEqual([...all]);
+      }
+      // Each parameters() and loadParameters() call frees one stack pointer in onnxruntime-web 1.19.2.
+      expect((droppedStackFrees() ?? 0) - before).toBe(150);
+      expect(ortTrainingCrashed()).toBe(false);
     } finally {
       await s.release();
     }
