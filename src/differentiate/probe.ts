@@ -105,7 +105,8 @@ export async function probeShapes(model: Model, file: string, labelClasses = 2):
   const results: Array<Record<string, ort.Tensor>> = [];
   try {
     // Inline: tensors read from a side file are in memory, and onnxruntime is given bytes, not a path.
-    const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
+    // One thread: the probe's batches are tiny, and on two cores a second thread was measured slower (bench/compile.ts).
+    const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
     try {
       for (const run of runs) results.push(await session.run(Object.fromEntries(inputs.map((i) => [i.name, feedFor(i, run, labelClasses)]))));
     } finally {

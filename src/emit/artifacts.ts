@@ -12,12 +12,12 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
-import { externalTensors, writeFileAtomically, writeModel } from '../load/index.js';
+import { copySourceFile, externalTensors, inlineSourceRanges, writeFileAtomically, writeModel } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint/index.js';
+import { encodeCheckpointParts, type CheckpointParts } from './checkpoint/index.js';
 import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
@@ -46,7 +46,8 @@ export interface PreparedArtifacts {
   readonly training: Model;
   readonly eval: Model;
   readonly optimizer: Model;
-  readonly checkpoint: Uint8Array;
+  /** The checkpoint as parts: large tensors are views of the model's own bytes, not copies. */
+  readonly checkpoint: CheckpointParts;
   readonly summary: object;
   /** E.g. weight decay that cannot skip some parameters. */
   readonly warnings: readonly Diagnostic[];
@@ -73,7 +74,7 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
     // inside the graph makes the default run at the spec's rate. See README, "Learning rate".
     learningRateScale: scale,
   });
-  const checkpoint = encodeCheckpoint({
+  const checkpoint = encodeCheckpointParts({
     trainable: graphs.trainable,
     frozen: graphs.frozen,
     properties: {
@@ -84,13 +85,10 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
   });
   const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
   const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
-  // The checkpoint's tensors are views of its bytes once decoded: their offsets are where the data is.
-  const stored = decodeCheckpoint(checkpoint);
-  const byName = new Map([...stored.trainable, ...stored.frozen].map((t) => [t.name!, t.rawData!]));
   const inCheckpoint = new Map<Tensor, { offset: number; length: number }>();
   for (const t of [...graphs.trainable, ...graphs.frozen]) {
-    const raw = byName.get(t.name!);
-    if (raw) inCheckpoint.set(t, { offset: raw.byteOffset - checkpoint.byteOffset, length: raw.byteLength });
+    const at = checkpoint.dataOffsets.get(t.name!);
+    if (at) inCheckpoint.set(t, at);
   }
   return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings, inCheckpoint };
 }
@@ -98,23 +96,29 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
 /** The shared-base layout's weight file, beside the models that reference it. */
 export const BASE_DATA = 'base.data';
 
+/** The shared-base layout's frozen base: every weight of the model as read, in its original order. */
+export interface SharedBase {
+  /** The model as `readModel` returned it (before adaptation). */
+  readonly model: Model;
+  readonly tensors: readonly Tensor[];
+}
+
 /**
  * Writes the prepared artifacts and the adapted inference model into `folder`, all or nothing.
- * With `base` (the shared-base layout: every weight of the model as loaded, in its original order),
- * those tensors go to `base.data` and the training and eval models reference them there.
+ * With `base` (the shared-base layout), the base's tensors go to `base.data` and the training and
+ * eval models reference them there.
  */
-export async function writeArtifacts(folder: string, prepared: PreparedArtifacts, inference: Model, base?: readonly Tensor[]): Promise<void> {
+export async function writeArtifacts(folder: string, prepared: PreparedArtifacts, inference: Model, base?: SharedBase): Promise<void> {
   await writeOutputFolder(folder, async (temporary) => {
     if (base) {
-      const layout = layoutExternalData(base, BASE_DATA);
-      await writeFileAtomically(path.join(temporary, BASE_DATA), layout.parts, false);
+      const entries = await writeBaseData(path.join(temporary, BASE_DATA), base);
       for (const [model, name] of [
         [prepared.training, ARTIFACTS.training],
         [prepared.eval, ARTIFACTS.eval],
       ] as const) {
-        await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: layout.entries }).parts, false);
+        await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: entries }).parts, false);
       }
-      await writeAdaptedModel(temporary, inference, layout.entries);
+      await writeAdaptedModel(temporary, inference, entries);
     } else {
       await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
       await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
@@ -131,9 +135,38 @@ export async function writeArtifacts(folder: string, prepared: PreparedArtifacts
       await writeAdaptedModel(temporary, inference, inCheckpoint);
     }
     await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
-    writeFileSync(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint);
+    await writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false);
     writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
   });
+}
+
+/**
+ * Writes `base.data` and says where each base tensor is in it. When every tensor is raw bytes
+ * inline in the model file (the usual export), base.data is a copy of that file, made by the
+ * kernel or the file system (a clone), never passing through this process: the tensors are
+ * referenced at their offsets inside it, between the bytes of the model's protobuf framing, which
+ * nothing reads. For BERT-base that is about 10x faster than writing the weights out (README,
+ * "Benchmarks"). Offsets are then not page-aligned, so onnxruntime on CPU reads them instead of
+ * mapping them; on CUDA they are copied to the device either way. Otherwise (weights in side files
+ * or typed fields) the tensors are written one after another, large ones page-aligned.
+ */
+async function writeBaseData(file: string, base: SharedBase): Promise<ReadonlyMap<Tensor, readonly StringEntry[]>> {
+  const inSource = inlineSourceRanges(base.model, base.tensors);
+  if (inSource !== undefined) {
+    await copySourceFile(base.model, file);
+    const entries = new Map<Tensor, readonly StringEntry[]>();
+    for (const [t, at] of inSource.ranges) {
+      entries.set(t, [
+        { key: 'location', value: BASE_DATA },
+        { key: 'offset', value: String(at.offset) },
+        { key: 'length', value: String(at.length) },
+      ]);
+    }
+    return entries;
+  }
+  const layout = layoutExternalData(base.tensors, BASE_DATA);
+  await writeFileAtomically(file, layout.parts, false);
+  return layout.entries;
 }
 
 /**

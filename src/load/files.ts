@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import type { Model } from '../ir/types.js';
+import { DataLocation, type Model, type Tensor } from '../ir/types.js';
 import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
@@ -22,6 +23,7 @@ export interface ReadOptions {
 export async function readModel(path: string, options: ReadOptions = {}): Promise<Model> {
   const where = { file: path };
   let size: number;
+  let mtimeMs: number;
   try {
     const info = await stat(path);
     if (!info.isFile()) {
@@ -30,6 +32,7 @@ export async function readModel(path: string, options: ReadOptions = {}): Promis
       ]);
     }
     size = info.size;
+    mtimeMs = info.mtimeMs;
   } catch (error) {
     if (error instanceof AdapterError) throw error;
     throw readFailure(error, path);
@@ -44,8 +47,57 @@ export async function readModel(path: string, options: ReadOptions = {}): Promis
     throw readFailure(error, path);
   }
   const model = decodeModel(bytes, path);
+  sources.set(model, { path, bytes, size, mtimeMs });
   if (options.externalData !== false) await resolveExternalData(model, dirname(path), path);
   return model;
+}
+
+/** The file a model was read from: its bytes (which its inline tensors are views of), size and modification time. */
+interface SourceFile {
+  readonly path: string;
+  readonly bytes: Buffer;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+const sources = new WeakMap<Model, SourceFile>();
+
+/**
+ * Where `tensors` sit in the file `model` was read from, when every one of them is raw bytes inline
+ * in that file (views of the buffer `readModel` read): then a copy of the file can serve as their
+ * external data file. Undefined otherwise (a model built in memory, a tensor from a side file or in
+ * a typed field such as float_data).
+ */
+export function inlineSourceRanges(model: Model, tensors: readonly Tensor[]): { readonly path: string; readonly ranges: ReadonlyMap<Tensor, { readonly offset: number; readonly length: number }> } | undefined {
+  const source = sources.get(model);
+  if (source === undefined) return undefined;
+  const ranges = new Map<Tensor, { offset: number; length: number }>();
+  for (const t of tensors) {
+    const raw = t.rawData;
+    if (raw === undefined || t.dataLocation === DataLocation.EXTERNAL || raw.buffer !== source.bytes.buffer) return undefined;
+    const offset = raw.byteOffset - source.bytes.byteOffset;
+    if (offset < 0 || offset + raw.byteLength > source.size) return undefined;
+    ranges.set(t, { offset, length: raw.byteLength });
+  }
+  return { path: source.path, ranges };
+}
+
+/**
+ * Copies the file `model` was read from to `target` (a clone where the file system can, else an
+ * in-kernel copy: the bytes never pass through this process). Refuses with ADP2002 if the file
+ * changed since it was read, since the copy would then not hold the tensors that were read.
+ */
+export async function copySourceFile(model: Model, target: string): Promise<void> {
+  const source = sources.get(model);
+  if (source === undefined) throw new Error('internal error: copySourceFile needs a model read by readModel');
+  await copyFile(source.path, target, constants.COPYFILE_FICLONE);
+  const now = await stat(target);
+  const original = await stat(source.path);
+  if (now.size !== source.size || original.mtimeMs !== source.mtimeMs) {
+    throw new AdapterError([
+      diagnostic('ADP2002', { file: source.path, reason: 'it changed while adapterc was compiling it' }, { file: source.path }, 'compile again once the file is complete'),
+    ]);
+  }
 }
 
 /** Files above this size are read by several concurrent reads. */

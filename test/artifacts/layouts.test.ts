@@ -53,6 +53,30 @@ describe('--layout shared-base', () => {
     expect(readFileSync(path.join(a, 'base.data')).equals(readFileSync(path.join(b, 'base.data')))).toBe(true);
   });
 
+  it('copies the model file as base.data and reads the weights at their offsets in it; onnxruntime-node runs that from a path', async () => {
+    const spec = path.join(root, 'specs/houlsby.adp');
+    const out = await compileWith(spec, model, 'shared-base');
+    // An inline model: base.data is the model file itself, copied by the kernel.
+    expect(readFileSync(path.join(out, 'base.data')).equals(readFileSync(model))).toBe(true);
+    const evalModel = await readModel(path.join(out, 'eval_model.onnx'), { externalData: false });
+    const offsets = externalTensors(evalModel).map((t) => Number(t.externalData!.find((e) => e.key === 'offset')!.value));
+    expect(offsets.some((o) => o % 4096 !== 0)).toBe(true);
+    const inference = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-layout-inference-')), 'out');
+    expect((await cli(['compile', spec, model, '-o', inference, '--inference'])).code).toBe(0);
+    const ort = await import('onnxruntime-node');
+    const run = async (file: string) => {
+      const session = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+      const ids = BigInt64Array.from({ length: 12 }, (_, i) => BigInt(1 + (i % 7)));
+      const feeds = Object.fromEntries(
+        session.inputNames.map((n) => [n, new ort.Tensor('int64', n === 'input_ids' ? ids : new BigInt64Array(12).fill(n.includes('mask') ? 1n : 0n), [2, 6])]),
+      );
+      const result = await session.run(feeds);
+      await session.release();
+      return Array.from(result['logits']!.data as Float32Array);
+    };
+    expect(await run(path.join(out, 'model.adapted.onnx'))).toEqual(await run(path.join(inference, 'model.adapted.onnx')));
+  });
+
   it('trains with the same loss curve as the default layout for the same seed', async () => {
     const spec = specWithRate('houlsby.adp', 1e-2);
     const shared = await train(await compileWith(spec, model, 'shared-base'), 10);

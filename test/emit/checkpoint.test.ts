@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/diagnostics/index.js';
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointInput } from '../../src/emit/checkpoint/index.js';
+import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts, type CheckpointInput } from '../../src/emit/checkpoint/index.js';
 import { DataType, makeTensor, tensorBytes, type Tensor } from '../../src/ir/index.js';
 
 function codeOf(run: () => unknown): string | undefined {
@@ -146,6 +146,30 @@ describe('checkpoint layout', () => {
 });
 
 describe('checkpoint refusals', () => {
+  it('leaves large tensors in place: the parts hold their own bytes, and joined they are the encoded checkpoint', () => {
+    const big = makeTensor('encoder.big', [300, 100], floats(30_000, 8));
+    const huge = makeTensor('encoder.huge', [70_000], floats(70_000, 9));
+    const input: CheckpointInput = { ...sample(), frozen: [...sample().frozen, big, huge] };
+    const { parts, size, dataOffsets } = encodeCheckpointParts(input);
+    // By reference: the very same byte arrays, not copies.
+    expect(parts).toContain(big.rawData);
+    expect(parts).toContain(huge.rawData);
+    expect(parts.filter((p) => p.length < 64 * 1024).length).toBe(parts.length - 2);
+    const joined = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) joined.set(p, (at += p.length) - p.length);
+    expect(at).toBe(size);
+    expect(Buffer.from(joined).equals(Buffer.from(encodeCheckpoint(input)))).toBe(true);
+    // dataOffsets say where each parameter's bytes are in the file.
+    const decoded = decodeCheckpoint(joined);
+    for (const t of [...decoded.trainable, ...decoded.frozen]) {
+      const where = dataOffsets.get(t.name!)!;
+      expect(where).toEqual({ offset: t.rawData!.byteOffset - joined.byteOffset, length: t.rawData!.byteLength });
+    }
+    expect([...dataOffsets.keys()].sort()).toEqual([...decoded.trainable, ...decoded.frozen].map((t) => t.name!).sort());
+    expect([...new Float32Array(tensorBytes(decoded.frozen.find((t) => t.name === 'encoder.huge')!).slice().buffer)]).toEqual([...floats(70_000, 9)]);
+  });
+
   it('refuses a name given twice, within or across the two lists', () => {
     const w = makeTensor('w', [1], new Float32Array([1]));
     expect(codeOf(() => encodeCheckpoint({ trainable: [w, w], frozen: [] }))).toBe('ADP3101');

@@ -84,7 +84,7 @@ export const compileCommand: Command = {
 
     const model = await readModel(modelFile);
     // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
-    const base = layout === 'shared-base' ? model.graph.initializers.filter(isParameter) : undefined;
+    const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
     const found = discover(model, modelArg!);
     const bound = bindToModel(checked.plan!, found, checked.sources, modelArg!);
     const adaptation = adaptModel(model, found, bound);

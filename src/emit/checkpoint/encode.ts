@@ -3,9 +3,11 @@
  * package's Builder, table by table, following the slot layout in `schema.ts`.
  *
  * Memory: everything is checked and measured first, then the builder gets one buffer of (an upper
- * bound of) the final size, so it never grows, and each tensor's bytes are copied once, straight
- * into it. The result is a view of that buffer: for BERT-base (440 MB of weights) the peak is the
- * weights plus one checkpoint, and a few kilobytes of slack.
+ * bound of) the final size, so it never grows. `encodeCheckpointParts` does not copy large tensors
+ * at all: the builder reserves their place (a hole it never touches, so those pages of its buffer
+ * are never even mapped) and the result is a list of parts, the builder's bytes between the holes
+ * and the tensors' own bytes, for a gathering write. For BERT-base (440 MB of weights) that saves a
+ * copy of the weights in time and in peak memory. `encodeCheckpoint` joins the parts into one array.
  *
  * Determinism: the same input gives the same bytes (no clocks, no randomness, no map iteration
  * whose order the caller does not control).
@@ -72,6 +74,39 @@ const INT64_MAX = 2n ** 63n - 1n;
  * a property name used twice across the three kinds (ADP3106).
  */
 export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpointOptions = {}): Uint8Array {
+  const { parts, size } = encodeCheckpointParts(input, options);
+  if (parts.length === 1) return parts[0]!;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
+}
+
+/** A checkpoint as consecutive parts (to write with one gathering write), and where each tensor's bytes are. */
+export interface CheckpointParts {
+  readonly parts: readonly Uint8Array[];
+  /** The total length of the parts. */
+  readonly size: number;
+  /** Per parameter name (trainable and frozen, not optimizer moments): where its raw bytes start in the file, and their length. */
+  readonly dataOffsets: ReadonlyMap<string, { readonly offset: number; readonly length: number }>;
+}
+
+/** Tensors at least this large are written by reference, not copied into the builder. */
+const BY_REFERENCE = 64 * 1024;
+
+/** Where the builder put a tensor's raw bytes (positions in its buffer) and, for a hole, the bytes that belong there. */
+interface Placed {
+  readonly name?: string;
+  readonly position: number;
+  readonly length: number;
+  readonly hole?: Uint8Array;
+}
+
+/** As `encodeCheckpoint`, with large tensors' bytes left in place (see the module comment). Same bytes, same checks. */
+export function encodeCheckpointParts(input: CheckpointInput, options: EncodeCheckpointOptions = {}): CheckpointParts {
   const names = new Set<string>();
   const trainable = input.trainable.map((t) => entry(t, names, true));
   const frozen = input.frozen.map((t) => entry(t, names, false));
@@ -87,9 +122,10 @@ export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpoi
   }
 
   const b = new Builder(capacity);
+  const placed: Placed[] = [];
   // Children are written before their parents (FlatBuffers builds back to front).
-  const moduleState = writeModuleState(b, trainable, frozen);
-  const groups = moments === undefined ? undefined : writeOptimizerGroups(b, input.optimizer!, moments);
+  const moduleState = writeModuleState(b, trainable, frozen, placed);
+  const groups = moments === undefined ? undefined : writeOptimizerGroups(b, input.optimizer!, moments, placed);
   const bag = writePropertyBag(b, properties);
   b.startObject(CHECKPOINT_FIELDS);
   b.addFieldInt32(CheckpointSlot.version, CHECKPOINT_VERSION, 0);
@@ -100,10 +136,43 @@ export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpoi
 
   const bytes = b.asUint8Array();
   if (b.dataBuffer().capacity() !== capacity) {
-    // Cannot happen unless sizeBound is wrong: the builder grew, doubling its buffer.
+    // Cannot happen unless sizeBound is wrong: the builder grew, doubling its buffer (and moving the holes).
     throw new Error(`internal error: the checkpoint size bound ${capacity} is below the real size ${bytes.length}`);
   }
-  return bytes;
+  // The finished bytes are the end of the builder's buffer: positions become file offsets.
+  const start = capacity - bytes.length;
+  const dataOffsets = new Map<string, { offset: number; length: number }>();
+  for (const p of placed) if (p.name !== undefined) dataOffsets.set(p.name, { offset: p.position - start, length: p.length });
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const p of placed.filter((x) => x.hole !== undefined).sort((x, y) => x.position - y.position)) {
+    const offset = p.position - start;
+    if (offset > at) parts.push(bytes.subarray(at, offset));
+    parts.push(p.hole!);
+    at = offset + p.length;
+  }
+  if (at < bytes.length) parts.push(bytes.subarray(at));
+  return { parts, size: bytes.length, dataOffsets };
+}
+
+/**
+ * A `[ubyte]` vector of `bytes.length` bytes, as the builder's createByteVector writes it (same
+ * alignment, same length prefix), but for large data only its place is reserved: the builder moves
+ * its write position past it without touching the bytes, and `placed` remembers what goes there.
+ * (`space` is the builder's write position; its JavaScript field is not in the type declarations.)
+ */
+function byteVector(b: Builder, bytes: Uint8Array, placed: Placed[], name?: string): number {
+  if (bytes.length < BY_REFERENCE) {
+    const offset = b.createByteVector(bytes);
+    // The data starts right after the 4-byte length prefix that endVector just wrote.
+    placed.push({ ...(name === undefined ? {} : { name }), position: b.dataBuffer().capacity() - offset + 4, length: bytes.length });
+    return offset;
+  }
+  const builder = b as unknown as { space: number };
+  b.startVector(1, bytes.length, 1);
+  builder.space -= bytes.length;
+  placed.push({ ...(name === undefined ? {} : { name }), position: builder.space, length: bytes.length, hole: bytes });
+  return b.endVector();
 }
 
 // ---- checking the input ---------------------------------------------------------------------------
@@ -221,12 +290,12 @@ function offsetVector(b: Builder, offsets: readonly number[]): number {
   return b.endVector();
 }
 
-function writeTensor(b: Builder, name: string, dims: readonly number[], dataType: number, bytes: Uint8Array): number {
+function writeTensor(b: Builder, name: string, dims: readonly number[], dataType: number, bytes: Uint8Array, placed: Placed[], parameter: boolean): number {
   const nameOffset = b.createString(name);
   b.startVector(8, dims.length, 8);
   for (let i = dims.length - 1; i >= 0; i--) b.addInt64(BigInt(dims[i]!));
   const dimsOffset = b.endVector();
-  const rawOffset = b.createByteVector(bytes);
+  const rawOffset = byteVector(b, bytes, placed, parameter ? name : undefined);
   b.startObject(TENSOR_FIELDS);
   b.addFieldOffset(TensorSlot.name, nameOffset, 0);
   b.addFieldOffset(TensorSlot.dims, dimsOffset, 0);
@@ -236,8 +305,8 @@ function writeTensor(b: Builder, name: string, dims: readonly number[], dataType
   return b.endObject();
 }
 
-function writeModuleState(b: Builder, trainable: readonly Entry[], frozen: readonly Entry[]): number {
-  const tensors = (list: readonly Entry[]): number => offsetVector(b, list.map((e) => writeTensor(b, e.name, e.dims, e.dataType, e.bytes)));
+function writeModuleState(b: Builder, trainable: readonly Entry[], frozen: readonly Entry[], placed: Placed[]): number {
+  const tensors = (list: readonly Entry[]): number => offsetVector(b, list.map((e) => writeTensor(b, e.name, e.dims, e.dataType, e.bytes, placed, true)));
   const requiresGrad = tensors(trainable);
   const frozenParams = tensors(frozen);
   b.startObject(MODULE_STATE_FIELDS);
@@ -247,15 +316,15 @@ function writeModuleState(b: Builder, trainable: readonly Entry[], frozen: reado
   return b.endObject();
 }
 
-function writeOptimizerGroups(b: Builder, optimizer: OptimizerStateInput, moments: readonly MomentEntry[]): number {
+function writeOptimizerGroups(b: Builder, optimizer: OptimizerStateInput, moments: readonly MomentEntry[], placed: Placed[]): number {
   // Zero moments share one zero-filled source, as large as the largest parameter.
   const largest = moments.reduce((n, m) => (m.m0 === undefined ? Math.max(n, m.param.bytes.length) : n), 0);
   const zeros = new Uint8Array(largest);
   const states = moments.map((m) => {
     const size = m.param.bytes.length;
     const nameOffset = b.createString(m.param.name);
-    const first = writeTensor(b, FIRST_MOMENT, m.param.dims, DataType.FLOAT, m.m0 ?? zeros.subarray(0, size));
-    const second = writeTensor(b, SECOND_MOMENT, m.param.dims, DataType.FLOAT, m.m1 ?? zeros.subarray(0, size));
+    const first = writeTensor(b, FIRST_MOMENT, m.param.dims, DataType.FLOAT, m.m0 ?? zeros.subarray(0, size), placed, false);
+    const second = writeTensor(b, SECOND_MOMENT, m.param.dims, DataType.FLOAT, m.m1 ?? zeros.subarray(0, size), placed, false);
     const momentums = offsetVector(b, [first, second]);
     b.startObject(PARAMETER_OPTIMIZER_STATE_FIELDS);
     b.addFieldOffset(ParameterOptimizerStateSlot.paramName, nameOffset, 0);
