@@ -434,7 +434,11 @@ class Checker {
   }
 
   private head(call: A.Call): Head | undefined {
-    const kind = wordFrom(['output', 'classifier'] as const, 'head')(call.name, 'head', this.report);
+    const kind = wordFrom(['output', 'classifier', 'masked_lm'] as const, 'head')(call.name, 'head', this.report);
+    if (kind === 'masked_lm') {
+      readOptions(call, { options: {} }, this.report);
+      return { kind: 'masked_lm' };
+    }
     if (kind === 'output') {
       const o = readOptions(call, { options: { name: stringValue } }, this.report);
       return { kind: 'output', output: o.get('name') as string | undefined };
@@ -541,7 +545,13 @@ class Checker {
     if (head.kind === 'classifier' && !trainable.head && !trainable.all) {
       this.report(diagnostic('ADP1119', {}, { span: scope.head!.span }, "add 'head' to 'trainable', e.g. 'trainable adapters, head'"));
     }
+    if (head.kind === 'masked_lm' && !trainable.head && !trainable.all) {
+      this.report(diagnostic('ADP1120', {}, { span: scope.head!.span }, "add 'head' to 'trainable', e.g. 'trainable all' for pretraining or 'trainable adapters, head'"));
+    }
     const loss = scope.loss?.value ?? (head.kind === 'classifier' && head.labels === 1 ? 'mse' : 'cross_entropy');
+    if (loss !== 'cross_entropy' && head.kind === 'masked_lm') {
+      this.report(diagnostic('ADP1110', { loss, head: 'masked_lm' }, { span: (scope.loss ?? scope.head)!.span }, "a masked language model predicts token ids; use 'loss cross_entropy' (the default)"));
+    }
     if (loss === 'cross_entropy' && head.kind === 'classifier' && head.labels < 2) {
       this.report(
         diagnostic('ADP1110', { loss, head: `classifier(labels ${head.labels})` }, { span: (scope.loss ?? scope.head)!.span }, "cross-entropy needs 2 or more labels; use 'loss mse' for regression"),

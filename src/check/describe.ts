@@ -34,6 +34,7 @@ export function describeTrainable(t: TrainableSet): string {
 
 export function describeHead(h: Head): string {
   if (h.kind === 'output') return h.output === undefined ? 'output (the model\'s own)' : `output(name "${h.output}")`;
+  if (h.kind === 'masked_lm') return 'masked_lm (masked-token prediction over the vocabulary)';
   return `classifier(labels ${h.labels}, from ${h.from})`;
 }
 

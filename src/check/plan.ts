@@ -65,7 +65,13 @@ export type Head =
   /** Keep the model's own output, e.g. `logits`; `output` names it when the model has several. */
   | { readonly kind: 'output'; readonly output: string | undefined }
   /** Add a linear classifier on the pooled output or the first token's final hidden state. */
-  | { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' };
+  | { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' }
+  /**
+   * Masked-language-model pretraining (BERT's efficient form): the training graph takes the masked
+   * positions (flat indices into batch × sequence) and their token ids; a new dense layer
+   * hidden → vocabulary scores those rows of the last hidden state, under cross-entropy.
+   */
+  | { readonly kind: 'masked_lm' };
 
 export type Loss = 'cross_entropy' | 'mse';
 

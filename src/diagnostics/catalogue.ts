@@ -50,6 +50,7 @@ export const catalogue = {
   ADP1115: error((a: { layer: string }) => `Layer ${a.layer} appears twice in one layer list.`),
   ADP1116: warning((a: { name: string }) => `Adapter '${a.name}' is defined but never placed.`),
   ADP1119: error(() => `The new classifier head would never be trained.`),
+  ADP1120: error(() => `The new masked_lm head would never be trained.`),
   ADP1117: warning((a: { item: string }) => `'trainable all' already trains everything, so '${a.item}' adds nothing.`),
 
   // ---- ADP12xx: files and imports -------------------------------------------------------------
@@ -88,6 +89,7 @@ export const catalogue = {
   ADP2204: error((a: { site: string; layer: number }) => `Two adapters are placed after ${a.site} in layer ${a.layer}.`),
   ADP2205: error((a: { site: string; layer: number }) => `The model has no ${a.site} site in layer ${a.layer}.`),
   ADP2206: error((a: { file: string; reason: string }) => `The classifier head cannot be added to '${a.file}': ${a.reason}.`),
+  ADP2207: error((a: { file: string; reason: string }) => `The masked_lm head cannot be added to '${a.file}': ${a.reason}.`),
 
   // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------
   // ADP31xx: the checkpoint and optimizer artifacts
@@ -148,6 +150,7 @@ export const catalogue = {
   ADP5065: error((a: { path: string }) => `The output '${a.path}' is one of the inputs, which export never overwrites.`),
   ADP5066: error((a: { file: string; base: string; reason: string }) => `The adapters in '${a.file}' do not fit the adapted '${a.base}': ${a.reason}.`),
   ADP5067: warning((a: { file: string }) => `The checkpoint '${a.file}' holds the initial value of every trainable parameter, so the export is untrained.`),
+  ADP5068: error((a: { folder: string }) => `The artifacts in '${a.folder}' have no masked_lm head for --without-head to remove.`),
 } as const;
 
 export type Catalogue = typeof catalogue;

@@ -11,6 +11,7 @@ import { sortGraph, type Model } from '../ir/index.js';
 import { GraphBuilder } from '../ir/index.js';
 import { pruneUnused } from './prune.js';
 import { addClassifier, checkAddClassifier, type AddedClassifier } from './rules/add-classifier.js';
+import { addMaskedLm, checkAddMaskedLm } from './rules/add-masked-lm.js';
 import { insertAdapter, type InsertedAdapter } from './rules/insert-adapter.js';
 import { unfoldSkipBias } from './rules/unfold-skip-bias.js';
 import type { Untied } from './rules/untie.js';
@@ -19,7 +20,7 @@ import { markTrainable, type TrainableExtra } from './trainable.js';
 export interface Adaptation {
   readonly bound: BoundPlan;
   readonly adapters: readonly InsertedAdapter[];
-  /** The classifier added by `head classifier(…)`, if any. */
+  /** The head added by `head classifier(…)` or `head masked_lm` (then `kind` says so), if any. */
   readonly classifier: AddedClassifier | undefined;
   readonly extras: readonly TrainableExtra[];
   readonly untied: readonly Untied[];
@@ -30,7 +31,7 @@ export interface Adaptation {
 }
 
 /** Binds `plan` to the discovered model; throws an AdapterError pointing into the spec if it does not fit. */
-export function bindToModel(plan: Plan, discovery: Discovery, sources: ReadonlyMap<string, string>, modelFile: string): BoundPlan {
+export function bindToModel(plan: Plan, discovery: Discovery, sources: ReadonlyMap<string, string>, modelFile: string, model?: Model): BoundPlan {
   const result = bindPlan(plan, {
     layers: discovery.layers.length,
     hidden: discovery.hidden,
@@ -40,6 +41,10 @@ export function bindToModel(plan: Plan, discovery: Discovery, sources: ReadonlyM
   if (plan.head.kind === 'classifier') {
     const reason = checkAddClassifier(discovery, plan.head.from);
     if (reason !== undefined) diagnostics.push(diagnostic('ADP2206', { file: modelFile, reason }, { file: modelFile }, "use 'head classifier(labels N, from first_token)'"));
+  }
+  if (plan.head.kind === 'masked_lm' && model !== undefined) {
+    const reason = checkAddMaskedLm(model.graph, discovery);
+    if (reason !== undefined) diagnostics.push(diagnostic('ADP2207', { file: modelFile, reason }, { file: modelFile }, 'a masked_lm head needs the token ids and the word embedding table of a BERT encoder'));
   }
   if (hasErrors(diagnostics) || !result.bound) throw new AdapterError(diagnostics, sources);
   return result.bound;
@@ -53,7 +58,8 @@ export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan)
     const site = unfoldSkipBias(emit, found);
     return insertAdapter(emit, site, instance, discovery.hidden, plan.seed);
   });
-  const classifier = plan.head.kind === 'classifier' ? addClassifier(emit, discovery, plan.head.labels, plan.head.from, plan.seed) : undefined;
+  const classifier =
+    plan.head.kind === 'classifier' ? addClassifier(emit, discovery, plan.head.labels, plan.head.from, plan.seed) : plan.head.kind === 'masked_lm' ? addMaskedLm(emit, discovery, plan.seed) : undefined;
   // The new head replaces the model's outputs: what only fed the old ones goes first, so that
   // `trainable all` does not pick up a head that is no longer there.
   if (classifier) pruneUnused(model.graph);

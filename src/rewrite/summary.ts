@@ -9,6 +9,8 @@ export interface AdaptationSummary {
   readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number; parameters: number }>;
   readonly adapterParameters: number;
   readonly classifierParameters: number;
+  /** Set when the new head is a masked-LM head (`head masked_lm`): its parameters are `classifierParameters`. */
+  readonly newHead?: 'masked_lm';
   readonly extraParameters: ReadonlyArray<{ kind: string; tensors: number; parameters: number }>;
   readonly trainableParameters: number;
   readonly baseParameters: number;
@@ -30,6 +32,7 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     adapters: adaptation.adapters.map((a) => ({ layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount })),
     adapterParameters,
     classifierParameters: adaptation.classifier?.parameterCount ?? 0,
+    ...(adaptation.classifier?.kind === 'masked_lm' ? { newHead: 'masked_lm' as const } : {}),
     extraParameters: adaptation.extras.map((e) => ({ kind: e.kind, tensors: e.parameters.length, parameters: count(e.parameters) })),
     trainableParameters,
     baseParameters: adaptation.baseParameters,
@@ -55,7 +58,7 @@ export function renderSummary(s: AdaptationSummary): string {
   else lines.push('  no adapters inserted', '');
   const row = (label: string, text: string) => lines.push(`  ${label.padEnd(20)} ${text}`);
   row('adapters', `${millions(s.adapterParameters)} parameters (${percent(s.adapterParameters / Math.max(1, s.baseParameters))} of the base model)`);
-  if (s.classifierParameters > 0) row('new classifier', `${s.classifierParameters.toLocaleString('en-US')} parameters`);
+  if (s.classifierParameters > 0) row(s.newHead === 'masked_lm' ? 'new masked_lm head' : 'new classifier', `${s.classifierParameters.toLocaleString('en-US')} parameters`);
   for (const e of s.extraParameters) row(`${e.kind} (model's)`, `${e.parameters.toLocaleString('en-US')} parameters in ${e.tensors} tensors`);
   row('trainable', `${millions(s.trainableParameters)} of ${millions(s.baseParameters)} base parameters: ${percent(s.trainableShare)}`);
   if (s.untied.length > 0) row('untied', `${s.untied.length} shared tensors copied so each trainable one belongs to one place (${s.untied.map((u) => `${u.original} → ${u.copy}`).slice(0, 3).join(', ')}${s.untied.length > 3 ? ', …' : ''})`);

@@ -15,7 +15,9 @@
  * double one. The check runs at batch 3, sequence 6 (the probe ran at 2 / 5 and 3 / 7),
  * with padding in the attention mask.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSpecFile } from '../../src/check/check.js';
@@ -90,10 +92,10 @@ function crossEntropy(logits: Float32Array, n: number, labels: readonly number[]
   return total / labels.length;
 }
 
-async function checkWholeModel(subject: Subject): Promise<WholeResult> {
+async function checkWholeModel(subject: Subject, spec = SPEC): Promise<WholeResult> {
   const started = performance.now();
-  const checked = checkSpecFile(SPEC);
-  if (!checked.plan) throw new Error(`${SPEC} does not check`);
+  const checked = checkSpecFile(spec);
+  if (!checked.plan) throw new Error(`${spec} does not check`);
   const model: Model = decodeModel(subject.bytes(), subject.file);
   const discovery = discover(model, subject.file);
   const plan = planFor(checked.plan, discovery.pooledOutput !== undefined);
@@ -202,11 +204,11 @@ async function checkWholeModel(subject: Subject): Promise<WholeResult> {
 const summaries: string[] = [];
 afterAll(() => console.log(`Whole-model gradient checks (relative error, tolerance ${TOLERANCE}):\n${summaries.join('\n')}`));
 
-function describeWholeModel(subject: Subject): void {
+function describeWholeModel(subject: Subject, spec = SPEC): void {
   describe(subject.name, () => {
     let result: WholeResult;
     beforeAll(async () => {
-      result = await checkWholeModel(subject);
+      result = await checkWholeModel(subject, spec);
       const w = result.worst;
       summaries.push(
         `${subject.name}: ${result.parameters} parameters, ${result.checks.length} elements, worst ${w.error.toExponential(2)} (${w.parameter}[${w.element}]: fd ${w.fd.toPrecision(5)}, analytic ${w.analytic.toPrecision(5)}); ` +
@@ -249,4 +251,18 @@ describe('gradients of a synthetic model at opset 20', () => {
     const result = await checkWholeModel(syntheticModel('synthetic pytorch BERT (opset 20)', { style: 'pytorch', opset: 20, seed: 3 }));
     expect(result.checks.filter((c) => !(c.error <= TOLERANCE))).toEqual([]);
   });
+});
+
+// houlsby.adp with a masked-LM head: the masked positions (3 flat indices into batch × sequence,
+// fed like the other inputs) pick rows of the last hidden state; the loss is over those rows.
+const MLM_SPEC = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-mlm-grad-')), 'houlsby-mlm.adp');
+writeFileSync(MLM_SPEC, `import "${SPEC}"\n\ntrain {\n  head masked_lm\n}\n`);
+
+describe('gradients of a synthetic model with a masked_lm head match finite differences', () => {
+  // Opset 14: the Gather of rows from [batch·sequence, hidden] is differentiated by the run-time one-hot.
+  describeWholeModel(syntheticModel('synthetic pytorch BERT (opset 14), head masked_lm', { style: 'pytorch', seed: 11 }), MLM_SPEC);
+});
+
+describeCorpus('gradients of a corpus model with a masked_lm head match finite differences', () => {
+  describeWholeModel({ ...corpusModel('pytorch-1.13/minibert_opset11.onnx'), name: 'pytorch-1.13/minibert_opset11.onnx, head masked_lm' }, MLM_SPEC);
 });

@@ -720,6 +720,18 @@ const shape: RuleCase[] = [
     nodes: [op('Gather', ['table', 'positions'], 'y', [attr.int('axis', 0)])],
     outputs: ['y'],
   },
+  ...[10, 13, 16].map(
+    (opset): RuleCase => ({
+      family: 'shape',
+      op: 'Gather',
+      name: `Gather of masked-LM rows: [B,S,3] reshaped to [B·S,3], rows by positions [B] with repeats at opset ${opset} (${opset >= 16 ? 'ScatterND add' : 'run-time one-hot'})`,
+      opset,
+      inputs: [p('x', [B, S, 3]), ids('positions', [B], (i) => [5, 0, 5, 2][i % 4]!)],
+      initializers: [int64s('rows_shape', [-1, 3])],
+      nodes: [op('Reshape', ['x', 'rows_shape'], 'rows'), op('Gather', ['rows', 'positions'], 'y', [attr.int('axis', 0)])],
+      outputs: ['y'],
+    }),
+  ),
   slice(9, [1, -3], [4, INT64_MAX], [1, 2]),
   slice(10, [1, -3], [4, INT64_MAX], [1, 2]),
   slice(11, [2], [100], [2]),

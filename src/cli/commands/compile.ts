@@ -86,7 +86,7 @@ export const compileCommand: Command = {
     // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
     const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
     const found = discover(model, modelArg!);
-    const bound = bindToModel(checked.plan!, found, checked.sources, modelArg!);
+    const bound = bindToModel(checked.plan!, found, checked.sources, modelArg!, model);
     const adaptation = adaptModel(model, found, bound);
     const sizes = new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)]));
     const summary = summarize(adaptation, sizes, specArg!, modelArg!);

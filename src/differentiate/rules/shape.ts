@@ -80,6 +80,23 @@ const gather: GradientRule = (g, [dy]) => {
     const positions = g.b.unsqueeze(rowsOf(), [-1], `${data}.grad.positions`);
     return [g.b.node('ScatterND', [g.b.zerosLike(data, `${data}.grad.zeros`), positions, dy!], `${data}.grad`, [attr.string('reduction', 'add')])];
   }
+  if (axis === 0 && dims.length === 2 && g.shape(data).dynamic[0]) {
+    // Rows of a matrix whose row count follows the input (e.g. the hidden states of every token,
+    // [batch·sequence, hidden], where a masked-LM head picks its rows): the same one-hot product
+    // as below, with the row ids 0 … rows-1 made at run time as NonZero(ones(rows)), which has
+    // CUDA kernels from opset 9 (Range only from 11).
+    if (g.b.opset < 10) return g.fail('gathering rows of a matrix whose row count depends on the input needs opset 10 or later');
+    const width = dims[1]!;
+    const rows = g.b.node('Slice', [g.b.shape(data), g.b.int64s(`${data}.grad.rows.start`, [0]), g.b.int64s(`${data}.grad.rows.end`, [1])], `${data}.grad.row_count`);
+    const ones = g.b.node('ConstantOfShape', [rows], `${data}.grad.ones`, [attr.tensor('value', makeTensor('', [1], new Float32Array([1])))]);
+    const rowIds = g.b.node('Reshape', [g.b.node('NonZero', [ones], `${data}.grad.nonzero`), g.b.int64s(`${data}.grad.row_ids.shape`, [-1])], `${data}.grad.row_ids`);
+    const matches = g.b.node('Equal', [g.b.unsqueeze(rowsOf(), [-1], `${data}.grad.indices`), rowIds], `${data}.grad.matches`);
+    const oneHot = g.b.node('Cast', [matches], `${data}.grad.one_hot`, [attr.int('to', 1)]);
+    // [...indices, rows] → [count, rows]: Flatten keeps the last axis whatever its length.
+    const flat = g.b.node('Flatten', [oneHot], `${data}.grad.one_hot.rows`, [attr.int('axis', g.rank(indices))]);
+    const dyRows = g.b.node('Reshape', [dy!, g.b.int64s(`${data}.grad.rows.shape`, [-1, width])], `${data}.grad.rows`);
+    return [g.b.node('MatMul', [g.b.transpose(flat, [1, 0], `${data}.grad.one_hot.T`), dyRows], `${data}.grad`)];
+  }
   if (axis === 0 && dims.length === 2) {
     // Before opset 16 ScatterND cannot add: dTable = one_hot(indices)ᵀ · dy sums repeated rows,
     // at the price of a product over the whole vocabulary.

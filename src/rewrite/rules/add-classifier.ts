@@ -15,8 +15,11 @@ import { addInitializer, DataType, findValueInfo, makeTensor, makeValueInfo, ren
 import { attr, type GraphBuilder } from '../../ir/index.js';
 import { constantTensor, normalTensor } from '../init.js';
 
+/** A head adapterc adds: a classifier, or a masked-LM head (rules/add-masked-lm.ts). */
 export interface AddedClassifier {
   readonly output: string;
+  /** Absent for a classifier. */
+  readonly kind?: 'masked_lm';
   readonly parameters: readonly string[];
   readonly parameterCount: number;
 }
