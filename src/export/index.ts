@@ -19,6 +19,7 @@ import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
 import { dropAdapters, inDroppedLayer, type DropResult } from './drop.js';
 import type { ArtifactsFolder } from './folder.js';
+import { removeMaskedLmHead, type HeadRemoval } from './without-head.js';
 import { resolveLayerList, type LayerList } from './layers.js';
 import { baseIdentity, copyTensors, listNames, setParameters, trainedParameters, type TrainedParameters } from './parameters.js';
 
@@ -30,6 +31,8 @@ export { baseIdentity, type TrainedParameters } from './parameters.js';
 
 export interface MergedExport {
   readonly model: Model;
+  /** With --without-head: what removing the masked-LM head did. */
+  readonly head?: HeadRemoval;
   readonly parameters: TrainedParameters;
   readonly drop: DropResult | undefined;
 }
@@ -51,12 +54,13 @@ async function readAdaptedModel(artifacts: ArtifactsFolder): Promise<Model> {
   return model;
 }
 
-export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList): Promise<MergedExport> {
+export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList, withoutHead = false): Promise<MergedExport> {
   const model = await readAdaptedModel(artifacts);
   const parameters = await trainedParameters(artifacts, model);
   const layers = drop === undefined ? undefined : resolveLayerList(drop, artifacts.summary.layers);
   setParameters(model, parameters.tensors);
-  return { model, parameters, drop: layers === undefined ? undefined : dropAdapters(model, layers) };
+  const head = withoutHead ? removeMaskedLmHead(model, artifacts.folder) : undefined;
+  return { model, parameters, drop: layers === undefined ? undefined : dropAdapters(model, layers), ...(head === undefined ? {} : { head }) };
 }
 
 export interface AdaptersExport {
@@ -131,7 +135,7 @@ export async function attachAdapters(baseFile: string, adaptersFile: string, dro
       diagnostic('ADP5058', { file: adaptersFile, expected: shape(record.base.layers, record.base.hidden), base: baseFile, found: shape(found.layers.length, found.hidden) }, { file: baseFile }, `attach them to the model they were trained on${record.base.model ? ` ('${record.base.model}' when compiled)` : ''}`),
     ]);
   }
-  const bound = bindToModel(checked.plan!, found, checked.sources, baseFile);
+  const bound = bindToModel(checked.plan!, found, checked.sources, baseFile, model);
   const adaptation = adaptModel(model, found, bound);
 
   const names = new Set(file.tensors.map((t) => t.name ?? ''));

@@ -19,9 +19,10 @@ import { ARTIFACTS } from '../emit/artifacts.js';
 import { decodeCheckpoint, type Checkpoint } from '../emit/checkpoint/index.js';
 import { DataType, elemTypeOf, shapeOf, type Model, type Tensor } from '../ir/index.js';
 import { decodeModel } from '../load/index.js';
+import { MLM_POSITIONS } from '../rewrite/rules/add-masked-lm.js';
 import type { TaskKind } from './data.js';
 
-export type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids' | 'position_ids' | 'labels';
+export type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids' | 'position_ids' | 'labels' | 'mlm_positions';
 export type FeedType = 'int64' | 'int32' | 'float32';
 
 export interface ModelInput {
@@ -82,6 +83,7 @@ const FEED_TYPES: Readonly<Record<number, FeedType>> = { [DataType.INT64]: 'int6
 const RUNTIME_INPUT = /(_grad\.accumulation\.buffer|_grad|_grad\.accumulation\.out)$/;
 
 function roleByName(name: string): InputRole | undefined {
+  if (name === MLM_POSITIONS) return 'mlm_positions';
   const n = name.toLowerCase();
   if (/token_type|segment|type_ids/.test(n)) return 'token_type_ids';
   if (/mask/.test(n)) return 'attention_mask';
@@ -149,16 +151,18 @@ export function readArtifacts(folder: string): ArtifactsInfo {
   const ids = inputs.find((i) => i.role === 'input_ids');
   if (ids === undefined) throw new AdapterError([diagnostic('ADP5010', { name: inputs.map((i) => i.name).join("', '"), reason: 'none of the inputs is the token ids' })]);
   if (inputs.filter((i) => i.role === 'input_ids').length > 1) throw new AdapterError([diagnostic('ADP5010', { name: ids.name, reason: 'two inputs look like token ids' })]);
-  const task: TaskKind = labels.type === 'int64' || labels.type === 'int32' ? 'classification' : 'regression';
+  const maskedLm = inputs.some((i) => i.role === 'mlm_positions');
+  const task: TaskKind = maskedLm ? 'masked_lm' : labels.type === 'int64' || labels.type === 'int32' ? 'classification' : 'regression';
 
   const outputs = training.graph.outputs.map((o) => o.name).filter((n) => !RUNTIME_INPUT.test(n));
   const scores = training.graph.outputs.find((o) => o.name === outputs[1]);
   const width = scores === undefined ? undefined : shapeOf(scores)?.[1];
-  const classes = task === 'classification' && typeof width === 'number' ? width : undefined;
+  const classes = task !== 'regression' && typeof width === 'number' ? width : undefined;
 
-  const sequenceInputs = inputs.filter((i) => i.role !== 'labels');
+  const sequenceInputs = inputs.filter((i) => i.role !== 'labels' && i.role !== 'mlm_positions');
   const staticOf = (axis: number) => sequenceInputs.map((i) => i.dims[axis]).find((d) => d !== undefined);
-  const staticBatch = [...sequenceInputs, labels].map((i) => i.dims[0]).find((d) => d !== undefined);
+  // Masked-LM labels count masked tokens, not examples.
+  const staticBatch = [...sequenceInputs, ...(maskedLm ? [] : [labels])].map((i) => i.dims[0]).find((d) => d !== undefined);
 
   const seedProperty = checkpoint.properties.ints['seed'];
   const rate = (summary['learningRate'] as { spec?: unknown } | undefined)?.spec;

@@ -6,7 +6,7 @@
  * input gets the element type the training model declares.
  */
 import type { Feeds, FeedTensor } from '../runtime/ort-training.js';
-import { streamFor } from '../util/prng.js';
+import { streamFor, uniformInt, type Uint32Source } from '../util/prng.js';
 import type { ModelInput } from './artifacts.js';
 import type { TaskKind } from './data.js';
 
@@ -22,6 +22,55 @@ export interface BatchShape {
   readonly rows?: number;
   /** Width of float labels (regression): labels are [batch, width]. Default 1. */
   readonly labelWidth?: number;
+  /** Masked-LM batches: the masked positions (flat, row · sequence + token) and their original ids. */
+  readonly masked?: MaskedTokens;
+}
+
+export interface MaskedTokens {
+  readonly positions: readonly number[];
+  readonly labels: readonly number[];
+}
+
+export interface MaskingVocabulary {
+  readonly mask: number;
+  /** Ids never masked: [CLS], [SEP], [PAD]. */
+  readonly special: ReadonlySet<number>;
+  /** Ids a masked token may be replaced by (the 10% random replacements). */
+  readonly replacements: readonly number[];
+}
+
+/** BERT's masking rates: 15% of the tokens are predicted; of those 80% become [MASK], 10% a random token, 10% stay. */
+export const MASKING = { rate: 0.15, mask: 0.8, random: 0.1 } as const;
+
+/**
+ * BERT's masking for one batch: picks max(1, round(15%)) of the batch's non-special tokens
+ * uniformly from `rng`; 80% of them become [MASK], 10% a random token, 10% stay as they are.
+ * Returns the examples with those ids replaced, and the positions (flat indices into batch ×
+ * `sequence`) with the original ids as labels, in position order.
+ */
+export function maskBatch(examples: readonly EncodedExample[], sequence: number, vocabulary: MaskingVocabulary, rng: Uint32Source): { examples: EncodedExample[]; masked: MaskedTokens } {
+  const candidates: number[] = [];
+  examples.forEach((e, r) => e.ids.forEach((id, t) => {
+    if (t < sequence && !vocabulary.special.has(id)) candidates.push(r * sequence + t);
+  }));
+  const count = candidates.length === 0 ? 0 : Math.max(1, Math.round(MASKING.rate * candidates.length));
+  // A partial Fisher–Yates shuffle: the first `count` entries are a uniform sample without replacement.
+  for (let i = 0; i < count; i++) {
+    const j = i + uniformInt(rng, candidates.length - i);
+    [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+  }
+  const positions = candidates.slice(0, count).sort((a, b) => a - b);
+  const ids = examples.map((e) => [...e.ids]);
+  const labels = positions.map((p) => {
+    const row = ids[Math.floor(p / sequence)]!;
+    const t = p % sequence;
+    const original = row[t]!;
+    const u = uniformInt(rng, 1000) / 1000;
+    if (u < MASKING.mask) row[t] = vocabulary.mask;
+    else if (u < MASKING.mask + MASKING.random && vocabulary.replacements.length > 0) row[t] = vocabulary.replacements[uniformInt(rng, vocabulary.replacements.length)]!;
+    return original;
+  });
+  return { examples: examples.map((e, r) => ({ ...e, ids: ids[r]! })), masked: { positions, labels } };
 }
 
 function integers(type: ModelInput['type'], count: number, value: (i: number) => number): FeedTensor['data'] {
@@ -55,8 +104,12 @@ export function batchFeeds(examples: readonly EncodedExample[], inputs: readonly
       case 'position_ids':
         feeds[input.name] = input.dims.length === 1 ? { data: integers(type, sequence, (i) => i), dims: [sequence], type } : { data: integers(type, count, (i) => cell(i).t), dims: [rows, sequence], type };
         break;
+      case 'mlm_positions':
+        feeds[input.name] = { data: integers(type, shape.masked?.positions.length ?? 0, (i) => shape.masked!.positions[i]!), dims: [shape.masked?.positions.length ?? 0], type };
+        break;
       case 'labels':
-        if (task === 'classification') feeds[input.name] = { data: integers(type, rows, (r) => row(r).label), dims: [rows], type };
+        if (task === 'masked_lm') feeds[input.name] = { data: integers(type, shape.masked?.labels.length ?? 0, (i) => shape.masked!.labels[i]!), dims: [shape.masked?.labels.length ?? 0], type };
+        else if (task === 'classification') feeds[input.name] = { data: integers(type, rows, (r) => row(r).label), dims: [rows], type };
         else {
           const width = shape.labelWidth ?? 1;
           feeds[input.name] = { data: Float32Array.from({ length: rows * width }, (_, i) => row(Math.floor(i / width)).label), dims: input.dims.length === 1 ? [rows] : [rows, width], type: 'float32' };

@@ -13,7 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { AdapterError, diagnostic, type Diagnostic, type SourceSpan } from '../diagnostics/index.js';
 
-export type TaskKind = 'classification' | 'regression';
+/** `masked_lm`: artifacts compiled with `head masked_lm`; the data is sentences, their labels ignored. */
+export type TaskKind = 'classification' | 'regression' | 'masked_lm';
 
 export interface Example {
   readonly label: number;
@@ -118,4 +119,55 @@ export function parseExamples(text: string, file: string, options: ReadOptions):
 
 function lineSpan(file: string, line: number, column: number, length: number): SourceSpan {
   return { file, start: { offset: 0, line, column }, end: { offset: 0, line, column: column + Math.max(1, length) } };
+}
+
+/**
+ * Sentences for masked-language-model training, from a file in one of three formats (chosen by the
+ * first non-empty line): JSONL ("text" or "sentence"; any "label" ignored), `label<TAB>text` (the
+ * label column ignored; a first line whose label is not a number is a header and skipped), or plain
+ * text, one sentence per line. Every sentence gets label 0.
+ */
+export function readSentencesFile(file: string, name = file): Example[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new AdapterError([diagnostic('ADP5001', { path: name, what: 'data' }, { file: name }, 'check the path given to --train or --dev')]);
+  }
+  return parseSentences(text, name);
+}
+
+export function parseSentences(text: string, file: string): Example[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const firstLine = lines.findIndex((l) => l.trim() !== '') + 1;
+  const first = lines[firstLine - 1] ?? '';
+  if (first.trimStart().startsWith('{')) {
+    // Reuse the labelled reader's checks, with the label made optional.
+    const withLabels = lines.map((l) => {
+      if (l.trim() === '') return l;
+      try {
+        const record = JSON.parse(l) as unknown;
+        if (typeof record === 'object' && record !== null && !Array.isArray(record)) return JSON.stringify({ ...record, label: 0 });
+      } catch {
+        // parseExamples reports it with the line
+      }
+      return l;
+    });
+    return parseExamples(withLabels.join('\n'), file, { kind: 'regression' }).map((e) => ({ ...e, label: 0 }));
+  }
+  const tsv = first.includes('\t');
+  const examples: Example[] = [];
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    if (raw.trim() === '') return;
+    let sentence = raw;
+    if (tsv) {
+      const tab = raw.indexOf('\t');
+      if (line === firstLine && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw.slice(0, Math.max(0, tab)).trim())) return; // a header
+      sentence = tab < 0 ? raw : raw.slice(tab + 1);
+    }
+    if (sentence.trim() !== '') examples.push({ label: 0, text: sentence, line });
+  });
+  if (examples.length === 0) throw new AdapterError([diagnostic('ADP5009', { file }, { file }, 'write one sentence per line (plain text, label<TAB>text, or {"text": …})')]);
+  return examples;
 }

@@ -27,11 +27,12 @@ import { makeTensor, type Tensor } from '../ir/index.js';
 import { encodeModel } from '../load/index.js';
 import { loadOrtTraining, type Feeds, type TrainingSession } from '../runtime/ort-training.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { streamFor, type Uint32Source } from '../util/prng.js';
 import { VERSION } from '../version.js';
 import { planFor, readArtifacts, type ArtifactsInfo } from './artifacts.js';
-import { batchFeeds, chunk, shuffler, type EncodedExample } from './batches.js';
+import { batchFeeds, chunk, maskBatch, shuffler, type EncodedExample, type MaskingVocabulary } from './batches.js';
 import { lossChartHtml } from './chart.js';
-import { readExamplesFile, type Example, type TaskKind } from './data.js';
+import { readExamplesFile, readSentencesFile, type Example, type TaskKind } from './data.js';
 import { accuracy, majorityBaseline, pearson, spearman } from './metrics.js';
 import { describeSchedule, learningRateAt, resolveSchedule } from './schedule.js';
 import { WordPieceTokenizer } from './tokenizer.js';
@@ -44,7 +45,7 @@ export const TRAINED = { checkpoint: 'checkpoint', log: 'train-log.json', chart:
 export interface TrainOptions {
   /** The folder `adapterc compile` wrote. */
   readonly artifacts: string;
-  /** Training data: `label<TAB>text` lines or JSONL. */
+  /** Training data: `label<TAB>text` lines or JSONL; for masked-LM artifacts also plain text, one sentence a line (labels ignored). */
   readonly train: string;
   /** Dev data, evaluated after each epoch; the best epoch's parameters are kept. Without it, the last. */
   readonly dev?: string;
@@ -82,6 +83,8 @@ export interface EvalResult {
   readonly accuracy?: number;
   readonly pearson?: number;
   readonly spearman?: number;
+  /** Masked LM: how many masked tokens the loss and accuracy are over. */
+  readonly masked?: number;
 }
 
 export interface StepRecord {
@@ -124,12 +127,14 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
   return v;
 }
 
-/** The metric that picks the best epoch: accuracy, or Pearson's r for regression. */
+/** The metric that picks the best epoch: accuracy, Pearson's r for regression, the lowest loss for a masked LM. */
 export function devMetric(task: TaskKind, r: EvalResult): number {
+  if (task === 'masked_lm') return -r.loss;
   return (task === 'classification' ? r.accuracy : r.pearson) ?? Number.NaN;
 }
 
 export function formatEval(task: TaskKind, r: EvalResult): string {
+  if (task === 'masked_lm') return `dev MLM loss ${r.loss.toFixed(4)}, masked-token accuracy ${r.accuracy!.toFixed(4)} (${r.masked} masked tokens)`;
   return task === 'classification'
     ? `dev loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy!.toFixed(4)}`
     : `dev loss ${r.loss.toFixed(4)}, Pearson ${r.pearson!.toFixed(4)}, Spearman ${r.spearman!.toFixed(4)}`;
@@ -142,6 +147,8 @@ function duration(seconds: number): string {
 
 interface Setup {
   readonly info: ArtifactsInfo;
+  /** Masked LM: which ids the masking uses. */
+  readonly masking?: MaskingVocabulary;
   readonly tokenizer: WordPieceTokenizer;
   readonly maxLength: number;
   readonly batchSize: number;
@@ -155,7 +162,50 @@ function encodeAll(examples: readonly Example[], setup: Setup, file: string, war
     return { ids: encoded.ids, label: e.label };
   });
   if (truncated > 0) warnings.push(diagnostic('ADP5012', { count: truncated, total: examples.length, file, length: setup.maxLength }, { file }, 'raise --max-length to keep more of each sentence (slower)'));
-  return out;
+  // A sentence without a maskable token ([CLS] [SEP] only) has nothing to predict.
+  const masking = setup.masking;
+  return masking === undefined ? out : out.filter((e) => e.ids.some((id) => !masking.special.has(id)));
+}
+
+/** The sequence length a batch is padded to (what masked positions count in). */
+function sequenceOf(info: ArtifactsInfo, batch: readonly EncodedExample[]): number {
+  return info.staticSequence ?? Math.max(...batch.map((e) => e.ids.length));
+}
+
+/** One batch's feeds; a masked-LM batch is masked first with `rng`. */
+function feedsFor(info: ArtifactsInfo, batch: readonly EncodedExample[], pad: number, masking: MaskingVocabulary | undefined, rng: Uint32Source | undefined): { feeds: Feeds; masked: number } {
+  if (info.task !== 'masked_lm') return { feeds: batchFeeds(batch, info.inputs, info.task, pad, shapeFor(info, batch.length)), masked: 0 };
+  const made = maskBatch(batch, sequenceOf(info, batch), masking!, rng!);
+  return { feeds: batchFeeds(made.examples, info.inputs, info.task, pad, { ...shapeFor(info, batch.length), masked: made.masked }), masked: made.masked.positions.length };
+}
+
+/**
+ * Masked-LM dev evaluation: each sentence masked as in training, from a stream that restarts at
+ * every evaluation (the same masks each epoch, so epochs compare); the loss is the mean over all
+ * masked tokens, the accuracy the share of masked tokens whose original id scores highest.
+ */
+export async function evaluateMaskedLm(session: TrainingSession, info: ArtifactsInfo, examples: readonly EncodedExample[], pad: number, batchSize: number, masking: MaskingVocabulary, seed: number): Promise<EvalResult> {
+  const rng = streamFor(seed, 'adapterc train: dev masks');
+  let lossSum = 0;
+  let correct = 0;
+  let total = 0;
+  for (const batch of chunk(examples, batchSize)) {
+    const made = maskBatch(batch, sequenceOf(info, batch), masking, rng);
+    const out = await session.evalStep(batchFeeds(made.examples, info.inputs, info.task, pad, { ...shapeFor(info, batch.length), masked: made.masked }));
+    const n = made.masked.positions.length;
+    lossSum += (out[info.outputs[0]!]!.data as Float32Array)[0]! * n;
+    const scores = out[info.outputs[1]!];
+    if (scores === undefined) throw new Error(`the eval model returned no '${info.outputs[1]}' output`);
+    const data = scores.data as Float32Array;
+    const width = scores.dims[scores.dims.length - 1]!;
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let c = 1; c < width; c++) if (data[r * width + c]! > data[r * width + best]!) best = c;
+      if (best === made.masked.labels[r]) correct++;
+    }
+    total += n;
+  }
+  return { examples: examples.length, loss: lossSum / Math.max(1, total), accuracy: correct / Math.max(1, total), masked: total };
 }
 
 /** Runs the eval model over `examples`; metrics over the real rows only. */
@@ -256,11 +306,13 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
   const maxSteps = options.maxSteps === undefined ? undefined : positiveInteger('max-steps', options.maxSteps, 1);
   const seed = options.seed ?? info.seed;
   if (!Number.isSafeInteger(seed) || seed < 0) throw badOption('seed', 'a non-negative integer', seed);
-  const setup: Setup = { info, tokenizer, maxLength, batchSize };
+  const masking = info.task === 'masked_lm' ? maskingVocabulary(tokenizer, options.vocab) : undefined;
+  const setup: Setup = { info, tokenizer, maxLength, batchSize, ...(masking === undefined ? {} : { masking }) };
 
   const readOptions = { kind: info.task, ...(info.classes === undefined ? {} : { classes: info.classes }) };
-  const trainExamples = encodeAll(readExamplesFile(resolve(options.train), { ...readOptions, name: options.train }), setup, options.train, warnings);
-  const devExamples = options.dev === undefined ? undefined : encodeAll(readExamplesFile(resolve(options.dev), { ...readOptions, name: options.dev }), setup, options.dev, warnings);
+  const read = (file: string): Example[] => (info.task === 'masked_lm' ? readSentencesFile(resolve(file), file) : readExamplesFile(resolve(file), { ...readOptions, name: file }));
+  const trainExamples = encodeAll(read(options.train), setup, options.train, warnings);
+  const devExamples = options.dev === undefined ? undefined : encodeAll(read(options.dev), setup, options.dev, warnings);
   if (warnings.length > 0) events.warnings?.(warnings);
   const dropLast = info.staticBatch !== undefined;
   const batchesPerEpoch = dropLast ? Math.floor(trainExamples.length / batchSize) : Math.ceil(trainExamples.length / batchSize);
@@ -277,7 +329,8 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
   });
 
   const baseline = devExamples !== undefined && info.task === 'classification' ? majorityBaseline(devExamples.map((e) => e.label)) : undefined;
-  say(`training ${path.relative(cwd, folder) || '.'} (spec ${path.relative(cwd, specFile)}): ${info.task}, ${trainExamples.length} training examples${devExamples ? `, ${devExamples.length} dev` : ''}`);
+  say(`training ${path.relative(cwd, folder) || '.'} (spec ${path.relative(cwd, specFile)}): ${info.task === 'masked_lm' ? 'masked language model' : info.task}, ${trainExamples.length} training ${info.task === 'masked_lm' ? 'sentences' : 'examples'}${devExamples ? `, ${devExamples.length} dev` : ''}`);
+  if (masking !== undefined) say(`  masking ${MASKING_TEXT} per batch`);
   say(`  ${runEpochs} epoch(s) of ${batchesPerEpoch} batches of ${batchSize}, ${totalSteps} steps; max length ${maxLength}; seed ${seed}`);
   say(`  ${plan.optimizer.kind} lr ${plan.optimizer.lr}, schedule ${describeSchedule(plan.schedule, schedule)}`);
   if (baseline !== undefined) say(`  dev majority-class baseline: accuracy ${baseline.accuracy.toFixed(4)} (always ${baseline.label})`);
@@ -291,6 +344,7 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
     checkLayout(info, initial);
 
     const shuffle = shuffler(seed);
+    const maskRng = masking === undefined ? undefined : streamFor(seed, 'adapterc train: masks');
     const steps: StepRecord[] = [];
     const epochRecords: EpochRecord[] = [];
     let best: { epoch: number; metric: number; parameters: Float32Array; record: EpochRecord } | undefined;
@@ -309,7 +363,7 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
         if (step >= totalSteps) break;
         step++;
         const stepStart = performance.now();
-        const feeds: Feeds = batchFeeds(batch, info.inputs, info.task, tokenizer.pad, shapeFor(info, batch.length));
+        const { feeds } = feedsFor(info, batch, tokenizer.pad, masking, maskRng);
         const out = await session.trainStep(feeds);
         const loss = (out[info.outputs[0]!]!.data as Float32Array)[0]!;
         if (!Number.isFinite(loss)) throw new AdapterError([diagnostic('ADP5011', { value: String(loss), step }, undefined, 'lower the learning rate in the spec, or check the labels')]);
@@ -334,7 +388,12 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
           window = { at: performance.now(), examples: 0, losses: [] };
         }
       }
-      const dev = devExamples === undefined ? undefined : await evaluate(session, info, devExamples, tokenizer.pad, devBatch);
+      const dev =
+        devExamples === undefined
+          ? undefined
+          : masking !== undefined
+            ? await evaluateMaskedLm(session, info, devExamples, tokenizer.pad, devBatch, masking, seed)
+            : await evaluate(session, info, devExamples, tokenizer.pad, devBatch);
       const record: EpochRecord = { epoch, step, trainLoss: lossSum / Math.max(1, lossCount), seconds: (performance.now() - epochStart) / 1000, ...(dev === undefined ? {} : { dev }) };
       epochRecords.push(record);
       const metric = dev === undefined ? epoch : devMetric(info.task, dev);
@@ -412,11 +471,26 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
       step: e.step,
       trainLoss: e.trainLoss,
       best: e.epoch === kept.epoch,
-      ...(e.dev === undefined ? {} : { devLoss: e.dev.loss, devMetric: info.task === 'classification' ? `accuracy ${e.dev.accuracy!.toFixed(4)}` : `Pearson ${e.dev.pearson!.toFixed(4)}, Spearman ${e.dev.spearman!.toFixed(4)}` }),
+      ...(e.dev === undefined
+        ? {}
+        : {
+            devLoss: e.dev.loss,
+            devMetric: info.task === 'regression' ? `Pearson ${e.dev.pearson!.toFixed(4)}, Spearman ${e.dev.spearman!.toFixed(4)}` : `${info.task === 'masked_lm' ? 'masked-token ' : ''}accuracy ${e.dev.accuracy!.toFixed(4)}`,
+          }),
     }));
     writeFileAtomic(files.chart, lossChartHtml(`adapterc train: loss curve`, steps, chartEpochs, notes));
     return result;
   } finally {
     await session.release();
   }
+}
+
+const MASKING_TEXT = '15% of the non-special tokens (80% [MASK], 10% a random token, 10% unchanged)';
+
+/** The ids masking needs: [MASK], the specials never masked, and the ordinary tokens random replacements come from. */
+function maskingVocabulary(tokenizer: WordPieceTokenizer, file: string): MaskingVocabulary {
+  const mask = tokenizer.vocab.get('[MASK]');
+  if (mask === undefined) throw new AdapterError([diagnostic('ADP5003', { file, token: '[MASK]' }, { file }, 'masked-LM training replaces tokens by [MASK]; use a BERT WordPiece vocab.txt that has it')]);
+  const replacements = tokenizer.tokens.map((t, id) => (/^\[.*\]$/.test(t) ? -1 : id)).filter((id) => id >= 0);
+  return { mask, special: new Set([tokenizer.cls, tokenizer.sep, tokenizer.pad]), replacements };
 }

@@ -20,7 +20,7 @@ import { writeModel } from '../../load/index.js';
 import { inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS]
+const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head]
        adapterc export <artifacts> --adapters-only -o <task.adapters> [--checkpoint FILE] [--spec FILE] [--drop-layers LAYERS]
        adapterc export --base <model.onnx> --adapters <task.adapters> -o <model.onnx> [--drop-layers LAYERS]
 
@@ -52,6 +52,9 @@ Options:
                          the path summary.json records, from here or beside the folder)
   --base FILE            the base model to attach --adapters to
   --adapters FILE        an adapters file written by --adapters-only
+  --without-head         for artifacts compiled with 'head masked_lm': write the encoder without
+                         the head (its output is the last hidden state), a pretrained base to
+                         compile other specs against
   --drop-layers LAYERS   remove the adapters of these layers (the paper's ablation; faster
                          inference): '0..4', '0, 2, 4', '-1' (the last), 'all except 10..11'.
                          The residual path reads the layer's hidden state directly again.
@@ -112,16 +115,18 @@ export const exportCommand: Command = {
       base: { type: 'string' },
       adapters: { type: 'string' },
       'drop-layers': { type: 'string' },
+      'without-head': { type: 'boolean' },
     });
     const str = (name: string) => values[name] as string | undefined;
     const attach = str('base') !== undefined || str('adapters') !== undefined;
     if (attach) {
       if (str('base') === undefined || str('adapters') === undefined) throw usage(`--base and --adapters go together, but only ${str('base') === undefined ? '--adapters' : '--base'} was given.`);
       if (positionals.length > 0) throw usage(`With --base and --adapters, 'adapterc export' takes no artifacts folder, but was given ${positionals.map((p) => `'${p}'`).join(' ')}.`);
-      for (const option of ['checkpoint', 'spec', 'adapters-only']) if (values[option] !== undefined) throw usage(`--${option} does not go with --base and --adapters.`);
+      for (const option of ['checkpoint', 'spec', 'adapters-only', 'without-head']) if (values[option] !== undefined) throw usage(`--${option} does not go with --base and --adapters.`);
     } else {
       if (positionals.length !== 1) throw usage(`'adapterc export' takes one artifacts folder (or --base and --adapters), but was given ${positionals.length === 0 ? 'nothing' : positionals.map((p) => `'${p}'`).join(' ')}.`);
       if (str('spec') !== undefined && values['adapters-only'] !== true) throw usage('--spec is only used with --adapters-only.');
+      if (values['without-head'] === true && values['adapters-only'] === true) throw usage('--without-head does not go with --adapters-only.');
     }
     if (str('out') === undefined) throw usage(`'adapterc export' needs the file to write: -o ${values['adapters-only'] ? 'task.adapters' : 'model.onnx'}.`);
     const out = inputPath(io.cwd, str('out')!);
@@ -169,13 +174,14 @@ export const exportCommand: Command = {
           `  attach     adapterc export --base ${result.record.base.model ?? 'MODEL.onnx'} --adapters ${str('out')} -o model.onnx`,
         );
       } else {
-        const result = await mergeFromFolder(artifacts, drop);
+        const result = await mergeFromFolder(artifacts, drop, values['without-head'] === true);
         untrainedWarning(result.parameters, warnings);
         const dropped = dropLines(result.drop, warnings);
         await writeModel(result.model, out);
         lines.push(
           `wrote ${str('out')}: ${ADAPTED_MODEL} of ${positionals[0]} with ${count(parameterCount(result.parameters.tensors))} trainable parameters in ${result.parameters.tensors.length} tensors (${timeText(started)})`,
           `  from       ${source}`,
+          ...(result.head === undefined ? [] : [`  without    the masked_lm head (${result.head.removedNodes} nodes, ${result.head.removedInitializers} initializers removed); output '${result.head.output}'`]),
           ...dropped,
         );
       }

@@ -121,7 +121,12 @@ export const trainCommand: Command = {
     endProgress();
     const best = result.epochs.find((e) => e.epoch === result.bestEpoch)!;
     const rel = (p: string) => path.relative(io.cwd, p) || '.';
-    const metric = best.dev === undefined ? '' : result.task === 'classification' ? ` (dev accuracy ${best.dev.accuracy!.toFixed(4)}${result.baseline ? `, majority baseline ${result.baseline.accuracy.toFixed(4)}` : ''})` : ` (dev Pearson ${best.dev.pearson!.toFixed(4)}, Spearman ${best.dev.spearman!.toFixed(4)})`;
+    const metric =
+      best.dev === undefined
+        ? ''
+        : result.task === 'masked_lm'
+          ? ` (dev MLM loss ${best.dev.loss.toFixed(4)}, masked-token accuracy ${best.dev.accuracy!.toFixed(4)})`
+          : result.task === 'classification' ? ` (dev accuracy ${best.dev.accuracy!.toFixed(4)}${result.baseline ? `, majority baseline ${result.baseline.accuracy.toFixed(4)}` : ''})` : ` (dev Pearson ${best.dev.pearson!.toFixed(4)}, Spearman ${best.dev.spearman!.toFixed(4)})`;
     io.stdout(
       [
         `kept epoch ${result.bestEpoch}${metric}; ${result.totalSteps} steps in ${result.seconds.toFixed(1)} s, ${result.examplesPerSecond.toFixed(0)} training examples/s`,
