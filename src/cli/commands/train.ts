@@ -17,6 +17,10 @@ the dev set (accuracy, or Pearson and Spearman for regression) and keeps the bes
 Data files: 'label<TAB>text' lines (a first line whose label is not a number is a header, as in
 GLUE's TSV files) or JSONL ({"label": 1, "text": "..."}). Labels are class indexes when the
 artifacts classify (cross-entropy, int64 labels), numbers when they regress (mse, float labels).
+Artifacts compiled with 'head masked_lm' train as a masked language model on sentences (plain
+text lines too; labels ignored): 15% of each batch's non-special tokens are picked from the seed
+(80% [MASK], 10% a random token, 10% unchanged); dev reports the MLM loss and masked-token
+accuracy, and the epoch with the lowest dev MLM loss is kept.
 
 Writes into <artifacts>/trained/ (or --out):
   ${TRAINED.checkpoint.padEnd(16)} the best epoch's parameters, an ONNX Runtime ODTC checkpoint that loads in
