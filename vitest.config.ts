@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Model tests load onnxruntime-node; forks isolate its native threads per file.
     pool: 'forks',
+    // Kills a test worker whose main thread is blocked for two minutes, naming the test (see the file).
+    setupFiles: ['test/setup/watchdog.ts'],
   },
 });
