@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { attr, dataTypeBits, DataType, elementCount, elemTypeOf, makeTensor, shapeOf, type Model, type Node, type ValueInfo } from '../ir/index.js';
+import { dataTypeBits, DataType, elementCount, elemTypeOf, makeValueInfo, shapeOf, type Model, type ValueInfo } from '../ir/index.js';
 import { encodeModel } from '../load/index.js';
 
 export interface ProbedValue {
@@ -62,33 +62,50 @@ function feedFor(input: ValueInfo, run: (typeof runs)[number], labelClasses: num
 /** Initializers above this many elements are not copied into the probe (see `weightlessCopy`). */
 const LARGE = 1024;
 
+/** ONNX element types a zero weight can be fed as: a tensor over `count` elements at the start of `buffer`. */
+const ZERO_FEEDS: Partial<Record<number, (buffer: ArrayBuffer, count: number, dims: readonly number[]) => ort.Tensor>> = {
+  [DataType.FLOAT]: (b, n, dims) => new ort.Tensor('float32', new Float32Array(b, 0, n), dims),
+  [DataType.INT64]: (b, n, dims) => new ort.Tensor('int64', new BigInt64Array(b, 0, n), dims),
+  [DataType.INT32]: (b, n, dims) => new ort.Tensor('int32', new Int32Array(b, 0, n), dims),
+  [DataType.UINT8]: (b, n, dims) => new ort.Tensor('uint8', new Uint8Array(b, 0, n), dims),
+  [DataType.BOOL]: (b, n, dims) => new ort.Tensor('bool', new Uint8Array(b, 0, n), dims),
+};
+
+/** The probe model and the zero weights to feed it. */
+interface WeightlessProbe {
+  readonly model: Model;
+  /** Feeds for the weights that became graph inputs: views of one shared zero buffer. */
+  readonly zeros: Record<string, ort.Tensor>;
+}
+
 /**
- * The model with every large initializer replaced by a ConstantOfShape node of the same shape and
- * type: shapes do not depend on weight values, and onnxruntime then allocates zeros instead of
- * parsing and copying hundreds of megabytes of weights, which makes probing a BERT-large cheap.
+ * The model with every large initializer turned into a graph input, fed zeros of the same shape
+ * and type: shapes do not depend on weight values. Every one of those feeds is a view of one
+ * zero-filled buffer as large as the largest weight; its pages are never written, so reading them
+ * maps the kernel's shared zero page and costs neither copies nor memory. onnxruntime-node runs on
+ * the feeds' memory as given. (Materializing the zeros in the graph, with ConstantOfShape, filled
+ * 1.3 GB twice per probe for BERT-large: 2.7 s of its compile.)
  */
-function weightlessCopy(model: Model): Model {
+function weightlessCopy(model: Model): WeightlessProbe {
   const graph = model.graph;
-  const large = graph.initializers.filter((t) => t.name && elementCount(t) > LARGE);
+  const large = graph.initializers.filter((t) => t.name && elementCount(t) > LARGE && ZERO_FEEDS[t.dataType ?? -1] !== undefined);
   const names = new Set(large.map((t) => t.name));
-  const zeros = large.map(
-    (t): Node => ({
-      opType: 'ConstantOfShape',
-      name: `probe.zeros.${t.name}`,
-      inputs: [`probe.shape.${t.name}`],
-      outputs: [t.name!],
-      attributes: [attr.tensor('value', makeTensor('', [1], new Uint8Array(dataTypeBits(t.dataType)! / 8), t.dataType))],
-    }),
-  );
-  const shapes = large.map((t) => makeTensor(`probe.shape.${t.name}`, [t.dims.length], new BigInt64Array(t.dims.map(BigInt))));
+  const bytes = Math.max(0, ...large.map((t) => (elementCount(t) * dataTypeBits(t.dataType)!) / 8));
+  const buffer = new ArrayBuffer(bytes);
+  const zeros: Record<string, ort.Tensor> = {};
+  for (const t of large) {
+    zeros[t.name!] = ZERO_FEEDS[t.dataType!]!(buffer, elementCount(t), t.dims);
+  }
   return {
-    ...model,
-    graph: {
-      ...graph,
-      nodes: [...zeros, ...graph.nodes],
-      initializers: [...graph.initializers.filter((t) => !names.has(t.name)), ...shapes],
-      inputs: graph.inputs.filter((i) => !names.has(i.name)),
+    model: {
+      ...model,
+      graph: {
+        ...graph,
+        initializers: graph.initializers.filter((t) => !names.has(t.name)),
+        inputs: [...graph.inputs.filter((i) => !names.has(i.name)), ...large.map((t) => makeValueInfo(t.name!, t.dataType!, t.dims))],
+      },
     },
+    zeros,
   };
 }
 
@@ -98,7 +115,7 @@ function weightlessCopy(model: Model): Model {
  */
 export async function probeShapes(model: Model, file: string, labelClasses = 2): Promise<ShapeTable> {
   const values = [...new Set(model.graph.nodes.flatMap((n) => n.outputs).filter((o) => o !== ''))];
-  const probe = weightlessCopy(model);
+  const { model: probe, zeros } = weightlessCopy(model);
   probe.graph.outputs = values.map((name) => ({ name }));
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const inputs = model.graph.inputs.filter((i) => !initializers.has(i.name));
@@ -108,7 +125,7 @@ export async function probeShapes(model: Model, file: string, labelClasses = 2):
     // One thread: the probe's batches are tiny, and on two cores a second thread was measured slower (bench/compile.ts).
     const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
     try {
-      for (const run of runs) results.push(await session.run(Object.fromEntries(inputs.map((i) => [i.name, feedFor(i, run, labelClasses)]))));
+      for (const run of runs) results.push(await session.run({ ...zeros, ...Object.fromEntries(inputs.map((i) => [i.name, feedFor(i, run, labelClasses)])) }));
     } finally {
       await session.release();
     }

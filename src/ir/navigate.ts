@@ -101,7 +101,13 @@ export interface GraphIndex {
   readonly valueInfo: ReadonlyMap<string, ValueInfo>;
 }
 
-export function indexGraph(graph: Graph): GraphIndex {
+/** The same tables as plain maps, for a caller that changes the graph and keeps the index in step (see rules/untie.ts). */
+export interface EditableGraphIndex extends GraphIndex {
+  readonly consumers: Map<string, Node[]>;
+  readonly initializer: Map<string, Tensor>;
+}
+
+export function indexGraph(graph: Graph): EditableGraphIndex {
   const producer = new Map<string, Node>();
   const consumers = new Map<string, Node[]>();
   for (const node of graph.nodes) {

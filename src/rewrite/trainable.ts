@@ -48,6 +48,8 @@ export function markTrainable(graph: Graph, discovery: Discovery, bound: BoundPl
     }
   }
   const lnParameters: string[] = [];
+  // One index for every untie below; untie keeps it current.
+  const index = indexGraph(graph);
   for (const { ln, label } of layerNorms) {
     for (const [value, role] of [
       [ln.scale, 'weight'],
@@ -56,7 +58,7 @@ export function markTrainable(graph: Graph, discovery: Discovery, bound: BoundPl
       if (!value) continue;
       const reader = readerOf(ln, value);
       if (!reader) continue;
-      const done = untie(graph, reader.node, reader.index, `layernorm.${label}.${role}`);
+      const done = untie(graph, reader.node, reader.index, `layernorm.${label}.${role}`, index);
       if (done) untied.push(done);
       lnParameters.push(reader.node.inputs[reader.index]!);
     }
@@ -64,7 +66,6 @@ export function markTrainable(graph: Graph, discovery: Discovery, bound: BoundPl
 
   if (trainable.all) {
     // Every float parameter; shared ones untied per reader so each trains for one place.
-    const index = indexGraph(graph);
     const names: string[] = [...lnParameters];
     for (const tensor of [...graph.initializers]) {
       const name = tensor.name!;
@@ -72,7 +73,7 @@ export function markTrainable(graph: Graph, discovery: Discovery, bound: BoundPl
       const readers = (index.consumers.get(name) ?? []).filter((n) => n.opType !== 'Identity');
       names.push(name);
       readers.slice(1).forEach((reader, k) => {
-        const done = untie(graph, reader, reader.inputs.indexOf(name), `${name}.untied.${k + 1}`);
+        const done = untie(graph, reader, reader.inputs.indexOf(name), `${name}.untied.${k + 1}`, index);
         if (done) {
           untied.push(done);
           names.push(done.copy);
