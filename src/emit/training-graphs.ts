@@ -9,7 +9,7 @@
 import type { Plan } from '../check/plan.js';
 import { appendLoss } from '../differentiate/loss.js';
 import { differentiate } from '../differentiate/backward.js';
-import { probeShapes } from '../differentiate/probe.js';
+import { probeShapes, type ShapeTable } from '../differentiate/probe.js';
 import { unfuse } from '../differentiate/unfuse.js';
 import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
@@ -64,6 +64,28 @@ export function isParameter(t: Tensor): boolean {
 }
 
 /**
+ * `before` extended with the shapes of the nodes from `first` on (the loss), found by probing a
+ * small model of just those nodes, whose input is the head output with the dims `before` gives it
+ * (symbolic where they follow the input size, so the probe varies them as it varied the model's).
+ */
+async function probeAppended(model: Model, first: number, head: string, before: ShapeTable, file: string, classes: number): Promise<ShapeTable> {
+  const graph = model.graph;
+  const nodes = graph.nodes.slice(first);
+  const read = new Set(nodes.flatMap((n) => n.inputs));
+  const probed = before.get(head);
+  if (probed === undefined) return probeShapes(model, file, classes);
+  const symbols = ['batch', 'sequence'];
+  let dynamic = 0;
+  const headInput = makeValueInfo(head, DataType.FLOAT, probed.dims.map((d, i) => (probed.dynamic[i] ? (symbols[dynamic++] ?? `dim${i}`) : d)));
+  const userInputs = graph.inputs.filter((i) => read.has(i.name));
+  const loss: Model = {
+    ...model,
+    graph: { ...graph, nodes, inputs: [headInput, ...userInputs], initializers: graph.initializers.filter((t) => read.has(t.name ?? '')), valueInfo: [], outputs: [] },
+  };
+  return new Map([...(await probeShapes(loss, file, classes)), ...before]);
+}
+
+/**
  * Builds both models from the adapted model (which is consumed). `file` names the model in messages.
  */
 export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string, layout: Layout = 'default'): Promise<TrainingGraphs> {
@@ -73,14 +95,18 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
 
   // Fused ONNX Runtime ops become standard ones, so that every op on a gradient path has a rule.
   const before = await probeShapes(model, file);
-  if (unfuse(model, before) > 0) sortGraph(graph);
+  const unfused = unfuse(model, before);
+  if (unfused > 0) sortGraph(graph);
   const headDims = before.get(head)?.dims ?? [];
   const classes = headDims[1] ?? 1;
   if (plan.loss === 'cross_entropy' && classes < 2) {
     throw new AdapterError([diagnostic('ADP3006', { output: head, classes }, undefined, "use 'loss mse' for a single output")]);
   }
+  const forward = graph.nodes.length;
   const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false);
-  const shapes = await probeShapes(model, file, classes);
+  // Unfused ops brought new values: probe the whole graph again. Otherwise only the loss is new,
+  // and probing it alone saves running the model twice more (a second for BERT-large).
+  const shapes = unfused > 0 ? await probeShapes(model, file, classes) : await probeAppended(model, forward, head, before, file, classes);
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
   const trainableNames = new Set(adaptation.trainable);
