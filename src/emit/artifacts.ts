@@ -12,12 +12,13 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
-import { copySourceFile, externalTensors, inlineSourceRanges, writeFileAtomically, writeModel } from '../load/index.js';
+import { externalTensors, writeFileAtomically, writeModel } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
 import { encodeCheckpointParts, type CheckpointParts } from './checkpoint/index.js';
+import { BASE_DATA, writeBaseData } from './base-data.js';
 import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
@@ -93,8 +94,7 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
   return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings, inCheckpoint };
 }
 
-/** The shared-base layout's weight file, beside the models that reference it. */
-export const BASE_DATA = 'base.data';
+export { BASE_DATA } from './base-data.js';
 
 /** The shared-base layout's frozen base: every weight of the model as read, in its original order. */
 export interface SharedBase {
@@ -111,7 +111,7 @@ export interface SharedBase {
 export async function writeArtifacts(folder: string, prepared: PreparedArtifacts, inference: Model, base?: SharedBase): Promise<void> {
   await writeOutputFolder(folder, async (temporary) => {
     if (base) {
-      const entries = await writeBaseData(path.join(temporary, BASE_DATA), base);
+      const entries = await writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors);
       for (const [model, name] of [
         [prepared.training, ARTIFACTS.training],
         [prepared.eval, ARTIFACTS.eval],
@@ -138,35 +138,6 @@ export async function writeArtifacts(folder: string, prepared: PreparedArtifacts
     await writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false);
     writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
   });
-}
-
-/**
- * Writes `base.data` and says where each base tensor is in it. When every tensor is raw bytes
- * inline in the model file (the usual export), base.data is a copy of that file, made by the
- * kernel or the file system (a clone), never passing through this process: the tensors are
- * referenced at their offsets inside it, between the bytes of the model's protobuf framing, which
- * nothing reads. On the 2-core development machine that copy of BERT-base took 0.2-0.3 s, where
- * writing the same 438 MB from memory takes about 1 s (`dd bs=4M`: 1.08 s). Offsets are then not page-aligned, so onnxruntime on CPU reads them instead of
- * mapping them; on CUDA they are copied to the device either way. Otherwise (weights in side files
- * or typed fields) the tensors are written one after another, large ones page-aligned.
- */
-async function writeBaseData(file: string, base: SharedBase): Promise<ReadonlyMap<Tensor, readonly StringEntry[]>> {
-  const inSource = inlineSourceRanges(base.model, base.tensors);
-  if (inSource !== undefined) {
-    await copySourceFile(base.model, file);
-    const entries = new Map<Tensor, readonly StringEntry[]>();
-    for (const [t, at] of inSource.ranges) {
-      entries.set(t, [
-        { key: 'location', value: BASE_DATA },
-        { key: 'offset', value: String(at.offset) },
-        { key: 'length', value: String(at.length) },
-      ]);
-    }
-    return entries;
-  }
-  const layout = layoutExternalData(base.tensors, BASE_DATA);
-  await writeFileAtomically(file, layout.parts, false);
-  return layout.entries;
 }
 
 /**

@@ -141,13 +141,14 @@ const PAGE = 4096;
 
 /**
  * Lays out the given tensors (whose external data must have been read) in one side file named
- * `location`.
+ * `location`, from byte `start` on (what comes before is the caller's; `parts` and `length` cover
+ * only what this layout adds).
  * Entries other than location, offset and length (a checksum, say) are kept.
  */
-export function layoutExternalData(tensors: readonly Tensor[], location: string): ExternalLayout {
+export function layoutExternalData(tensors: readonly Tensor[], location: string, start = 0): ExternalLayout {
   const entries = new Map<Tensor, StringEntry[]>();
   const parts: Uint8Array[] = [];
-  let length = 0;
+  let length = start;
   for (const tensor of tensors) {
     // Tensors marked external by the caller may still hold their data in a typed field.
     const data = tensor.rawData ?? tensorBytes(tensor);
@@ -166,5 +167,5 @@ export function layoutExternalData(tensors: readonly Tensor[], location: string)
     parts.push(data);
     length += data.length;
   }
-  return { entries, parts, length };
+  return { entries, parts, length: length - start };
 }

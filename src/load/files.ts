@@ -47,55 +47,78 @@ export async function readModel(path: string, options: ReadOptions = {}): Promis
     throw readFailure(error, path);
   }
   const model = decodeModel(bytes, path);
-  sources.set(model, { path, bytes, size, mtimeMs });
-  if (options.externalData !== false) await resolveExternalData(model, dirname(path), path);
+  const side = new Map<string, SourceFile>();
+  sources.set(model, { model: { path, size, mtimeMs }, bytes, side });
+  if (options.externalData !== false) {
+    await resolveExternalData(model, dirname(path), path);
+    for (const t of externalTensors(model)) {
+      const location = t.externalData?.find((e) => e.key === 'location')?.value;
+      if (location === undefined || side.has(location)) continue;
+      const file = join(dirname(path), location);
+      const info = await stat(file);
+      side.set(location, { path: file, size: info.size, mtimeMs: info.mtimeMs });
+    }
+  }
   return model;
 }
 
-/** The file a model was read from: its bytes (which its inline tensors are views of), size and modification time. */
-interface SourceFile {
+/** A file a model's bytes were read from, as it was then. */
+export interface SourceFile {
   readonly path: string;
-  readonly bytes: Buffer;
   readonly size: number;
   readonly mtimeMs: number;
 }
 
-const sources = new WeakMap<Model, SourceFile>();
+/** Where a tensor's bytes are in one of the files the model was read from. */
+export interface SourceRange {
+  readonly file: SourceFile;
+  readonly offset: number;
+  readonly length: number;
+}
+
+interface ReadFrom {
+  readonly model: SourceFile;
+  /** The buffer `readModel` read the model file into: inline tensors are views of it. */
+  readonly bytes: Buffer;
+  /** Side files by their location, as they were when read. */
+  readonly side: Map<string, SourceFile>;
+}
+
+const sources = new WeakMap<Model, ReadFrom>();
 
 /**
- * Where `tensors` sit in the file `model` was read from, when every one of them is raw bytes inline
- * in that file (views of the buffer `readModel` read): then a copy of the file can serve as their
- * external data file. Undefined otherwise (a model built in memory, a tensor from a side file or in
- * a typed field such as float_data).
+ * Where `tensor`'s bytes sit in the files `model` was read from: the model file for raw bytes inline
+ * in it (views of the buffer `readModel` read), a side file for external data. Undefined for a
+ * model built in memory, a tensor changed or added since, or data in a typed field (float_data).
  */
-export function inlineSourceRanges(model: Model, tensors: readonly Tensor[]): { readonly path: string; readonly ranges: ReadonlyMap<Tensor, { readonly offset: number; readonly length: number }> } | undefined {
-  const source = sources.get(model);
-  if (source === undefined) return undefined;
-  const ranges = new Map<Tensor, { offset: number; length: number }>();
-  for (const t of tensors) {
-    const raw = t.rawData;
-    if (raw === undefined || t.dataLocation === DataLocation.EXTERNAL || raw.buffer !== source.bytes.buffer) return undefined;
-    const offset = raw.byteOffset - source.bytes.byteOffset;
-    if (offset < 0 || offset + raw.byteLength > source.size) return undefined;
-    ranges.set(t, { offset, length: raw.byteLength });
+export function sourceRange(model: Model, tensor: Tensor): SourceRange | undefined {
+  const from = sources.get(model);
+  const raw = tensor.rawData;
+  if (from === undefined || raw === undefined) return undefined;
+  if (tensor.dataLocation === DataLocation.EXTERNAL) {
+    const location = tensor.externalData?.find((e) => e.key === 'location')?.value;
+    const file = location === undefined ? undefined : from.side.get(location);
+    const offset = Number(tensor.externalData?.find((e) => e.key === 'offset')?.value ?? 0);
+    if (file === undefined || !Number.isSafeInteger(offset) || offset + raw.byteLength > file.size) return undefined;
+    return { file, offset, length: raw.byteLength };
   }
-  return { path: source.path, ranges };
+  if (raw.buffer !== from.bytes.buffer) return undefined;
+  const offset = raw.byteOffset - from.bytes.byteOffset;
+  if (offset < 0 || offset + raw.byteLength > from.model.size) return undefined;
+  return { file: from.model, offset, length: raw.byteLength };
 }
 
 /**
- * Copies the file `model` was read from to `target` (a clone where the file system can, else an
- * in-kernel copy: the bytes never pass through this process). Refuses with ADP2002 if the file
+ * Copies a file a model was read from to `target`: a clone where the file system can, else an
+ * in-kernel copy, so the bytes never pass through this process. Refuses with ADP2002 if the file
  * changed since it was read, since the copy would then not hold the tensors that were read.
  */
-export async function copySourceFile(model: Model, target: string): Promise<void> {
-  const source = sources.get(model);
-  if (source === undefined) throw new Error('internal error: copySourceFile needs a model read by readModel');
+export async function copySourceFile(source: SourceFile, target: string): Promise<void> {
   await copyFile(source.path, target, constants.COPYFILE_FICLONE);
-  const now = await stat(target);
-  const original = await stat(source.path);
-  if (now.size !== source.size || original.mtimeMs !== source.mtimeMs) {
+  const [copied, original] = await Promise.all([stat(target), stat(source.path)]);
+  if (copied.size !== source.size || original.size !== source.size || original.mtimeMs !== source.mtimeMs) {
     throw new AdapterError([
-      diagnostic('ADP2002', { file: source.path, reason: 'it changed while adapterc was compiling it' }, { file: source.path }, 'compile again once the file is complete'),
+      diagnostic('ADP2002', { file: source.path, reason: 'it changed while adapterc was compiling' }, { file: source.path }, 'compile again once the file is complete'),
     ]);
   }
 }
