@@ -20,10 +20,11 @@ export interface LossGraph {
 
 /**
  * `output` is the head's output, `outputDims` its probed dims ([batch, n] expected); `fixedBatch`
- * says the model's batch size is static (then the labels get the same fixed size); `file` names
- * the model in messages.
+ * says the model's batch size is static (then the labels get the same fixed size); `batchName` is
+ * the symbolic name of the head's first dim (`mlm_count` for masked-LM rows; default `batch`);
+ * `file` names the model in messages.
  */
-export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string, fixedBatch = false): LossGraph {
+export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string, fixedBatch = false, batchName = 'batch'): LossGraph {
   if (outputDims.length !== 2) {
     throw new AdapterError([
       diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}]` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
@@ -33,7 +34,7 @@ export function appendLoss(model: Model, kind: Loss, output: string, outputDims:
   const n = outputDims[1]!;
   const graph = model.graph;
   const labels = b.fresh('labels');
-  const batch = fixedBatch ? outputDims[0]! : 'batch';
+  const batch = fixedBatch ? outputDims[0]! : batchName;
   let perExample: string;
   if (kind === 'cross_entropy') {
     graph.inputs.push(makeValueInfo(labels, DataType.INT64, [batch]));

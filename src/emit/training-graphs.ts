@@ -13,7 +13,7 @@ import { probeShapes, type ShapeTable } from '../differentiate/probe.js';
 import { unfuse } from '../differentiate/unfuse.js';
 import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { cloneModel, DataType, elementCount, makeValueInfo, requireOpset, sortGraph, type Model, type Tensor } from '../ir/index.js';
+import { cloneModel, DataType, elementCount, makeValueInfo, requireOpset, shapeOf, sortGraph, type Model, type Tensor } from '../ir/index.js';
 import type { Adaptation } from '../rewrite/rewrite.js';
 
 export const GRADIENT_BUFFER_SUFFIX = '_grad.accumulation.buffer';
@@ -103,7 +103,9 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
     throw new AdapterError([diagnostic('ADP3006', { output: head, classes }, undefined, "use 'loss mse' for a single output")]);
   }
   const forward = graph.nodes.length;
-  const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false);
+  // The labels' first dim follows the head's: its symbolic name when the graph declares one.
+  const declared = shapeOf(graph.outputs.find((o) => o.name === head) ?? { name: head })?.[0];
+  const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false, typeof declared === 'string' && declared !== '' ? declared : 'batch');
   // Unfused ops brought new values: probe the whole graph again. Otherwise only the loss is new,
   // and probing it alone saves running the model twice more (a second for BERT-large).
   const shapes = unfused > 0 ? await probeShapes(model, file, classes) : await probeAppended(model, forward, head, before, file, classes);
