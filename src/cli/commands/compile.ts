@@ -99,18 +99,24 @@ export const compileCommand: Command = {
       return ExitCode.ok;
     }
     const inference = cloneModel(model);
-    const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
-    const prepared = prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary });
-    if (checked.plan!.target === 'cuda') {
-      const fallbacks = [
-        checkCudaCoverage(prepared.training, ARTIFACTS.training),
-        checkCudaCoverage(prepared.eval, ARTIFACTS.eval),
-        checkCudaCoverage(prepared.optimizer, ARTIFACTS.optimizer),
-      ].flatMap((c) => c.fallbacks);
-      if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
-      if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
-    }
-    await writeArtifacts(out, prepared, inference, base);
+    const prepared = await writeArtifacts(
+      out,
+      async () => {
+        const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
+        const built = prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary });
+        if (checked.plan!.target === 'cuda') {
+          const fallbacks = [
+            checkCudaCoverage(built.training, ARTIFACTS.training),
+            checkCudaCoverage(built.eval, ARTIFACTS.eval),
+            checkCudaCoverage(built.optimizer, ARTIFACTS.optimizer),
+          ].flatMap((c) => c.fallbacks);
+          if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
+          if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
+        }
+        return { prepared: built, inference };
+      },
+      base,
+    );
     const notes = prepared.warnings;
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
     io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL}${layout === 'shared-base' ? `, ${BASE_DATA}` : ''} and summary.json to ${out}`);
