@@ -128,7 +128,9 @@ describe('the installed binary', () => {
   const bin = path.join(root, 'bin/adapterc.js');
   const built = existsSync(path.join(root, 'dist/cli/main.js'));
 
-  it.runIf(built)('runs, and exits 0 / 1 as documented', () => {
+  if (!built) console.warn('Skipping the installed-binary test: dist/ is not built (npm install builds it through the prepare script).');
+
+  it.skipIf(!built)('runs, and exits 0 / 1 as documented (skipped when dist/ is not built)', () => {
     expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toBe(VERSION);
     const ok = spawnSync(process.execPath, [bin, 'check', 'specs/houlsby.adp'], { cwd: root, encoding: 'utf8' });
     expect(ok.status).toBe(0);
@@ -137,5 +139,4 @@ describe('the installed binary', () => {
     expect(bad.stderr).toContain('ADP1201');
   });
 
-  it.skipIf(built)('is skipped: dist/ is not built (npm install builds it through the prepare script)', () => {});
 });

@@ -39,8 +39,15 @@ export function corpusPath(entry: CorpusEntry | string): string {
 
 export const UNSORTED_MODEL = 'ort-testdata/bert_toy_pytorch1.1_opset10_unsorted.onnx';
 
-/** `describe` for corpus tests: a single skipped test that gives the reason when the corpus is absent. */
+/**
+ * `describe` for corpus tests. Without the corpus the suite is a single test, skipped on that
+ * condition, whose name and a printed line give the reason.
+ */
 export function describeCorpus(name: string, body: () => void): void {
-  if (corpusAvailable) describe(name, body);
-  else describe(name, () => it.skip(`skipped: ${corpusSkipReason}`, () => {}));
+  if (corpusAvailable) {
+    describe(name, body);
+    return;
+  }
+  console.warn(`Skipping '${name}': ${corpusSkipReason}.`);
+  describe(name, () => it.skipIf(!corpusAvailable)(`skipped: ${corpusSkipReason}`, () => {}));
 }

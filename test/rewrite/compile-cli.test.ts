@@ -179,7 +179,10 @@ describe('adapterc compile --inference: errors exit 1, point into the spec, and 
       // root writes through permission bits; then use a folder the kernel refuses (sysfs), if there is one.
       if (canCreateIn(parent)) {
         target = '/sys/adapterc-test-out';
-        if (canCreateIn('/sys')) context.skip('running as root and no read-only folder to write into');
+        if (canCreateIn('/sys')) {
+          console.warn('Skipping the unwritable-folder test: running as root and no read-only folder to write into.');
+          context.skip('running as root and no read-only folder to write into');
+        }
       }
       const r = await compile('specs/houlsby.adp', tiny, target);
       expect(r.code).toBe(1);

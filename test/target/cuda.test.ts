@@ -143,8 +143,8 @@ describe('the kernel table', () => {
   } catch {
     text = undefined;
   }
-  it.runIf(text !== undefined)('matches the verified reference table it was generated from', () => {
+  if (text === undefined) console.warn(`Skipping the CUDA table comparison: ${reference} is absent.`);
+  it.skipIf(text === undefined)(`matches the verified reference table it was generated from (skipped when ${reference} is absent)`, () => {
     expect(rowsFromTsv(text!)).toEqual(CUDA_KERNELS);
   });
-  it.skipIf(text !== undefined)(`is not compared: ${reference} is absent`, () => {});
 });
