@@ -3,16 +3,15 @@
  * reference, a checkpoint with only the trainable parameters, the same base.data for every task
  * compiled against the same model, and the same training as the default layout.
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
-import { encodeModelParts } from '../../src/load/encode.js';
-import { layoutExternalData } from '../../src/load/external.js';
 import { externalTensors, readModel } from '../../src/load/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { cli } from '../helpers/cli.js';
+import { writeExternalDataModel } from '../helpers/external-model.js';
 import { root, specWithRate, train } from './harness.js';
 
 async function compileWith(spec: string, model: string, layout: string): Promise<string> {
@@ -90,15 +89,7 @@ describe('--layout shared-base', () => {
 describe('a model whose weights are in external data', () => {
   it('compiles (both layouts) and trains end to end', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-external-'));
-    const inline = path.join(dir, 'inline.onnx');
-    writeSyntheticBertSync({ preset: 'tiny', seed: 11 }, inline);
-    // Re-save with every large tensor in a side file, as ONNX does for models over 2 GiB.
-    const model = await readModel(inline);
-    const large = model.graph.initializers.filter((t) => (t.rawData?.length ?? 0) > 256);
-    const layout = layoutExternalData(large, 'weights.bin');
-    const file = path.join(dir, 'external.onnx');
-    writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(layout.parts));
-    writeFileSync(file, Buffer.concat(encodeModelParts(model, { relocated: layout.entries }).parts));
+    const { inline, model: file } = await writeExternalDataModel(dir, 11);
     expect(statSync(file).size).toBeLessThan(statSync(inline).size / 2);
 
     for (const kind of ['default', 'shared-base']) {

@@ -11,12 +11,11 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFloat32, tensorBytes, type Model } from '../../src/ir/index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/emit/checkpoint/index.js';
-import { encodeModelParts } from '../../src/load/encode.js';
-import { layoutExternalData } from '../../src/load/external.js';
 import { readModel, writeModel } from '../../src/load/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { compile, root, specWithRate } from '../artifacts/harness.js';
 import { cli } from '../helpers/cli.js';
+import { writeExternalDataModel } from '../helpers/external-model.js';
 import { maxAbsDiff, runModel, taskFeeds, trainToCheckpoint, type TrainedFolder } from './helpers.js';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -249,13 +248,7 @@ describe('adapterc export from the command line', () => {
 describe('the shared-base layout and a base model with external data', () => {
   it('merges, and an adapters file attached to the external-data base is the merged model (side file included)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-export-external-'));
-    const inline = path.join(dir, 'inline.onnx');
-    writeSyntheticBertSync({ preset: 'tiny', seed: 11 }, inline);
-    const model = await readModel(inline);
-    const layout = layoutExternalData(model.graph.initializers.filter((t) => (t.rawData?.length ?? 0) > 256), 'weights.bin');
-    const base = path.join(dir, 'external.onnx');
-    writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(layout.parts));
-    writeFileSync(base, Buffer.concat(encodeModelParts(model, { relocated: layout.entries }).parts));
+    const { model: base } = await writeExternalDataModel(dir, 11);
 
     const folder = path.join(dir, 'art');
     const c = await cli(['compile', specWithRate('houlsby.adp', 1e-2), base, '-o', folder, '--layout', 'shared-base']);
