@@ -209,7 +209,7 @@ async function importOrt(numThreads: number): Promise<OrtTrainingModule> {
   const ort: OrtTrainingModule = module.TrainingSession === undefined && module.default !== undefined ? module.default : module;
   ort.env.wasm.numThreads = numThreads;
   // The build's Emscripten factory, through a wrapper that drops its stray frees of stack pointers.
-  ort.env.wasm.wasmPaths = { mjs: fixedFactoryUrl() };
+  ort.env.wasm.wasmPaths = { mjs: fixedFactoryUrl(dirname(ortTrainingModulePath())) };
   ort.env.logLevel = 'error';
   return ort;
 }

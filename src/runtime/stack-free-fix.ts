@@ -17,8 +17,7 @@
  * such a pointer is dropped, since the stack is released by `stackRestore`. Heap and stack are
  * disjoint, so a heap pointer is never mistaken for one.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Where the wrapper keeps its count, so tests can see the fix at work. */
@@ -26,18 +25,13 @@ const COUNTER = Symbol.for('adapterc.ortTraining.droppedStackFrees');
 
 type CounterHolder = { [COUNTER]?: number };
 
-/** The Emscripten factory module of onnxruntime-web's training build. */
-export function ortTrainingFactoryPath(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-web');
-  return join(dirname(entry), 'ort-training-wasm-simd-threaded.mjs');
-}
-
 /**
- * The wrapper module as a `data:` URL. Node imports `data:` modules and lets them import absolute
- * `file:` URLs, so nothing has to be written to disk or shipped as a separate JavaScript file.
+ * The wrapper module as a `data:` URL, around the Emscripten factory in `distFolder` (onnxruntime-web's
+ * dist/). Node imports `data:` modules and lets them import absolute `file:` URLs, so nothing has
+ * to be written to disk or shipped as a separate JavaScript file.
  */
-export function fixedFactoryUrl(): string {
-  const factory = JSON.stringify(pathToFileURL(ortTrainingFactoryPath()).href);
+export function fixedFactoryUrl(distFolder: string): string {
+  const factory = JSON.stringify(pathToFileURL(join(distFolder, 'ort-training-wasm-simd-threaded.mjs')).href);
   const counter = JSON.stringify(COUNTER.description);
   const source = `import factory from ${factory};
 export default async function fixedFactory(moduleArg) {
