@@ -10,6 +10,7 @@
 import type { Loss } from '../check/plan.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { attr, DataType, GraphBuilder, makeValueInfo, type Model } from '../ir/index.js';
+import { PROBED_INPUT } from './probe.js';
 
 export interface LossGraph {
   /** The scalar loss value. */
@@ -27,7 +28,7 @@ export interface LossGraph {
 export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string, fixedBatch = false, batchName = 'batch'): LossGraph {
   if (outputDims.length !== 2) {
     throw new AdapterError([
-      diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}]` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
+      diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}] (for ${PROBED_INPUT})` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
     ]);
   }
   const b = new GraphBuilder(model, 'loss.constant');

@@ -22,9 +22,12 @@ export type ShapeTable = ReadonlyMap<string, ProbedValue>;
 
 /** Batch size and sequence length of the two runs; distinct and above 1, so broadcast dims (1) stand out. */
 const runs = [
-  { batch: 2, sequence: 5 },
-  { batch: 3, sequence: 7 },
+  { batch: 2, sequence: 3 },
+  { batch: 3, sequence: 4 },
 ] as const;
+
+/** The first run's input size, which the probed dims are for: for messages that quote them. */
+export const PROBED_INPUT = `a batch of ${runs[0].batch} sequences of ${runs[0].sequence} tokens`;
 
 function concreteDims(input: ValueInfo, run: (typeof runs)[number]): number[] {
   const shape = shapeOf(input) ?? [];

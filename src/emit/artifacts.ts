@@ -23,6 +23,7 @@ import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
 import type { Layout, TrainingGraphs } from './training-graphs.js';
+import { stageAsync } from '../util/stages.js';
 
 /** The rate ONNX Runtime's training API uses when none is set. */
 export const ORT_DEFAULT_LEARNING_RATE = 0.001;
@@ -123,7 +124,8 @@ export async function writeArtifacts(folder: string, build: () => Promise<BuiltA
     const baseEntries = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
     try {
       const { prepared, inference } = await build();
-      await writePrepared(temporary, prepared, inference, baseEntries === undefined ? undefined : await baseEntries);
+      const entries = baseEntries === undefined ? undefined : await stageAsync('wait for base.data', () => baseEntries);
+      await stageAsync('write files', () => writePrepared(temporary, prepared, inference, entries));
       return prepared;
     } finally {
       // On failure the folder is removed: let the copy finish (or fail) first, and never leave its rejection unhandled.

@@ -15,6 +15,7 @@ import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { cloneModel, DataType, elementCount, makeValueInfo, requireOpset, shapeOf, sortGraph, type Model, type Tensor } from '../ir/index.js';
 import type { Adaptation } from '../rewrite/rewrite.js';
+import { stage, stageAsync } from '../util/stages.js';
 
 export const GRADIENT_BUFFER_SUFFIX = '_grad.accumulation.buffer';
 export const GRADIENT_OUT_SUFFIX = '_grad.accumulation.out';
@@ -94,8 +95,8 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   graph.outputs = graph.outputs.filter((o) => o.name === head);
 
   // Fused ONNX Runtime ops become standard ones, so that every op on a gradient path has a rule.
-  const before = await probeShapes(model, file);
-  const unfused = unfuse(model, before);
+  const before = await stageAsync('probe shapes (model)', () => probeShapes(model, file));
+  const unfused = stage('unfuse', () => unfuse(model, before));
   if (unfused > 0) sortGraph(graph);
   const headDims = before.get(head)?.dims ?? [];
   const classes = headDims[1] ?? 1;
@@ -108,7 +109,7 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false, typeof declared === 'string' && declared !== '' ? declared : 'batch');
   // Unfused ops brought new values: probe the whole graph again. Otherwise only the loss is new,
   // and probing it alone saves running the model twice more (a second for BERT-large).
-  const shapes = unfused > 0 ? await probeShapes(model, file, classes) : await probeAppended(model, forward, head, before, file, classes);
+  const shapes = await stageAsync('probe shapes (loss)', () => (unfused > 0 ? probeShapes(model, file, classes) : probeAppended(model, forward, head, before, file, classes)));
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
   const trainableNames = new Set(adaptation.trainable);
@@ -132,7 +133,7 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   const evalModel = cloneModel(model);
   sortGraph(evalModel.graph);
 
-  const gradients = differentiate(model, loss, adaptation.trainable, shapes);
+  const gradients = stage('differentiate', () => differentiate(model, loss, adaptation.trainable, shapes));
   requireOpset(model, 'com.microsoft', 1);
   graph.inputs.push(...trainable.map((t) => makeValueInfo(`${t.name}${GRADIENT_BUFFER_SUFFIX}`, DataType.FLOAT, t.dims)));
   graph.inputs.push(makeValueInfo(RESET_FLAG, DataType.BOOL, [1]));

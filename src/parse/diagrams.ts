@@ -1,5 +1,5 @@
 /** The parser's grammar as Chevrotain syntax diagrams (an HTML page). */
-import { createSyntaxDiagramsCode } from 'chevrotain';
+import { createSyntaxDiagramsCode } from './chevrotain.js';
 import { AdpParser } from './parser.js';
 import { syntaxErrorMessages } from './syntax-errors.js';
 

@@ -3,7 +3,8 @@
  * given by `cst-to-ast.ts`; the same grammar is written down as EBNF in `grammar/adp.ebnf` (a test
  * keeps the two in step).
  */
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { CstParser, EOF } from './chevrotain.js';
 import * as T from './tokens.js';
 
 /** What each rule is expected to start with, in words, for "Expected …" messages. */

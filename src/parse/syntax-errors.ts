@@ -5,7 +5,8 @@
  * Chevrotain only lets a message provider return a string, so the provider returns a small JSON
  * record that `parse.ts` decodes into a diagnostic.
  */
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { EOF } from './chevrotain.js';
 import { closestMatch } from '../diagnostics/suggest.js';
 import { ruleDescriptions } from './parser.js';
 import * as T from './tokens.js';

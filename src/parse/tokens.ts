@@ -3,7 +3,8 @@
  * and its syntax diagrams name them), and every keyword also belongs to the `Name` category so that
  * option names and values such as `no_decay (bias, layernorm)` may reuse a keyword's spelling.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import type { TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 
 // Categories (never matched directly).
 export const Name = createToken({ name: 'Name', pattern: Lexer.NA, label: 'a name' });

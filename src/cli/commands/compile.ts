@@ -12,6 +12,7 @@ import { cloneModel, elementCount } from '../../ir/index.js';
 import { readModel } from '../../load/index.js';
 import { adaptModel, bindToModel } from '../../rewrite/rewrite.js';
 import { renderSummary, summarize } from '../../rewrite/summary.js';
+import { recordStages, renderStageTimes, stage, stageAsync, stageTimes } from '../../util/stages.js';
 import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
@@ -21,7 +22,7 @@ const SHARED_BASE_RUNTIMES = `note: the training and eval models read their froz
   verified here); onnxruntime-web loads models from buffers and cannot: 'adapterc train' (and
   src/runtime) inline base.data for it.`;
 
-const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference]
+const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference] [--timings]
 
 Checks the spec, finds the adapter sites in the model, inserts the adapters the spec places
 (h + up(f(down(h))) before each residual Add + LayerNorm, initialized from the spec's seed), adds
@@ -46,6 +47,7 @@ Options:
                    'shared-base' (in base.data, which the training and eval models reference;
                    the checkpoint holds only what trains, and every task compiled against the
                    same model writes the same base.data byte for byte). See README, "Layouts".
+  --timings        print the wall time of each stage to stderr
   --inference      write only ${ADAPTED_MODEL} and summary.json (no gradients, no artifacts)
   -h, --help       show this help
 
@@ -69,7 +71,10 @@ export const compileCommand: Command = {
       out: { type: 'string', short: 'o' },
       'allow-cpu-fallback': { type: 'boolean' },
       layout: { type: 'string' },
+      timings: { type: 'boolean' },
     });
+    const startup = performance.now();
+    if (values['timings']) recordStages();
     const layout = values['layout'] ?? 'default';
     if (layout !== 'default' && layout !== 'shared-base') {
       throw new AdapterError([diagnostic('ADP4001', { text: `Unknown layout '${String(layout)}'.` }, undefined, "use '--layout default' or '--layout shared-base'")]);
@@ -77,17 +82,17 @@ export const compileCommand: Command = {
     const [specArg, modelArg] = expectPositionals('compile', positionals, ['spec.adp', 'model.onnx']);
     const specFile = inputPath(io.cwd, specArg!);
     const modelFile = inputPath(io.cwd, modelArg!);
-    const checked = checkSpecFile(specFile);
+    const checked = stage('check spec', () => checkSpecFile(specFile));
     throwIfErrors(checked.diagnostics, checked.sources);
     const warnings = checked.diagnostics.filter((d) => d.severity === 'warning');
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, checked.sources));
 
-    const model = await readModel(modelFile);
+    const model = await stageAsync('read model', () => readModel(modelFile));
     // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
     const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
-    const found = discover(model, modelArg!);
+    const found = stage('discover sites', () => discover(model, modelArg!));
     const bound = bindToModel(checked.plan!, found, checked.sources, modelArg!, model);
-    const adaptation = adaptModel(model, found, bound);
+    const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound));
     const sizes = new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)]));
     const summary = summarize(adaptation, sizes, specArg!, modelArg!);
 
@@ -103,8 +108,8 @@ export const compileCommand: Command = {
       out,
       async () => {
         const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
-        const built = prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary });
-        if (checked.plan!.target === 'cuda') {
+        const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary }));
+        if (checked.plan!.target === 'cuda') stage('CUDA coverage', () => {
           const fallbacks = [
             checkCudaCoverage(built.training, ARTIFACTS.training),
             checkCudaCoverage(built.eval, ARTIFACTS.eval),
@@ -112,7 +117,7 @@ export const compileCommand: Command = {
           ].flatMap((c) => c.fallbacks);
           if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
           if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
-        }
+        });
         return { prepared: built, inference };
       },
       base,
@@ -121,6 +126,7 @@ export const compileCommand: Command = {
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
     io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL}${layout === 'shared-base' ? `, ${BASE_DATA}` : ''} and summary.json to ${out}`);
     if (layout === 'shared-base') io.stdout(SHARED_BASE_RUNTIMES);
+    if (values['timings']) io.stderr(renderStageTimes(stageTimes(), startup, performance.now()));
     return ExitCode.ok;
   },
 };
