@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
-import { externalTensors, writeFileAtomically, writeModel } from '../load/index.js';
+import { externalTensors, hasRawData, writeFileAtomically, writeModel } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
@@ -175,7 +175,7 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
 async function writeAdaptedModel(folder: string, model: Model, available: ReadonlyMap<Tensor, readonly StringEntry[]>): Promise<void> {
   const relocated = new Map<Tensor, readonly StringEntry[]>();
   for (const [t, entries] of available) {
-    if (t.rawData !== undefined && t.floatData === undefined && t.dataLocation !== DataLocation.EXTERNAL) relocated.set(t, entries);
+    if (hasRawData(t) && t.floatData === undefined && t.dataLocation !== DataLocation.EXTERNAL) relocated.set(t, entries);
   }
   const external = externalTensors(model).filter((t) => !relocated.has(t));
   if (external.length > 0) {

@@ -17,7 +17,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Model, StringEntry, Tensor } from '../ir/index.js';
-import { copySourceFile, sourceRange, writeFileAtomically, type SourceFile, type SourceRange } from '../load/index.js';
+import { copySourceFile, sourceRange, writeFileAtomically, writeParts, type SourceFile, type SourceRange } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 
 /** The file name, beside the models that reference it. */
@@ -51,7 +51,7 @@ export async function writeBaseData(file: string, model: Model, tensors: readonl
   } else if (appended.parts.length > 0) {
     const handle = await open(file, 'a');
     try {
-      for (const part of appended.parts) await handle.write(part);
+      await writeParts(handle, appended.parts);
     } finally {
       await handle.close();
     }

@@ -10,7 +10,8 @@ import { Buffer } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { tensorBytes, tensorLabel } from '../ir/tensor.js';
+import { tensorLabel } from '../ir/tensor.js';
+import { deferTensorData, hasRawData, tensorSource, type SourceFile, type WritePart } from './deferred.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/types.js';
 import { allTensors } from '../ir/walk.js';
 
@@ -69,10 +70,11 @@ function fsProblem(error: unknown): string {
 /**
  * Reads the bytes of every tensor with external data into its `rawData`; paths are relative to
  * `folder` (the model's folder). `file` names the model in messages. Tensors whose data was already
- * read are skipped.
+ * read are skipped. With `defer`, the files and ranges are checked the same way but the bytes are
+ * left in their files until something reads them (see `deferred.ts`).
  */
-export async function resolveExternalData(model: Model, folder: string, file: string): Promise<void> {
-  const pending = externalTensors(model).filter((t) => t.rawData === undefined);
+export async function resolveExternalData(model: Model, folder: string, file: string, options: { readonly defer?: boolean } = {}): Promise<void> {
+  const pending = externalTensors(model).filter((t) => !hasRawData(t));
   const byLocation = new Map<string, { tensor: Tensor; ref: ExternalRef }[]>();
   for (const tensor of pending) {
     const ref = externalRef(tensor, file);
@@ -96,7 +98,9 @@ export async function resolveExternalData(model: Model, folder: string, file: st
       ]);
     }
     try {
-      const size = (await handle.stat()).size;
+      const info = await handle.stat();
+      const size = info.size;
+      const source: SourceFile = { path: join(folder, location), size, mtimeMs: info.mtimeMs };
       for (const { tensor, ref } of items) {
         const end = ref.offset + (ref.length ?? Math.max(0, size - ref.offset));
         if (end > size || ref.offset > size) {
@@ -104,7 +108,8 @@ export async function resolveExternalData(model: Model, folder: string, file: st
             diagnostic('ADP2008', { tensor: tensorLabel(tensor), location, end, size }, { file }, `'${location}' is incomplete; copy or download it again`),
           ]);
         }
-        tensor.rawData = await readRange(handle, ref.offset, end - ref.offset, location, file, tensor);
+        if (options.defer) deferTensorData(tensor, { file: source, offset: ref.offset, length: end - ref.offset });
+        else tensor.rawData = await readRange(handle, ref.offset, end - ref.offset, location, file, tensor);
       }
     } finally {
       await handle.close();
@@ -130,8 +135,8 @@ async function readRange(handle: FileHandle, offset: number, length: number, loc
 export interface ExternalLayout {
   /** New external_data entries per tensor. */
   readonly entries: Map<Tensor, StringEntry[]>;
-  /** The side file's contents, in order (views of the tensors' bytes and zero padding). */
-  readonly parts: Uint8Array[];
+  /** The side file's contents, in order (views of the tensors' bytes, ranges of deferred ones, and zero padding). */
+  readonly parts: WritePart[];
   readonly length: number;
 }
 
@@ -147,11 +152,11 @@ const PAGE = 4096;
  */
 export function layoutExternalData(tensors: readonly Tensor[], location: string, start = 0): ExternalLayout {
   const entries = new Map<Tensor, StringEntry[]>();
-  const parts: Uint8Array[] = [];
+  const parts: WritePart[] = [];
   let length = start;
   for (const tensor of tensors) {
     // Tensors marked external by the caller may still hold their data in a typed field.
-    const data = tensor.rawData ?? tensorBytes(tensor);
+    const data = tensorSource(tensor);
     if (data.length >= ALIGN_FROM && length % PAGE !== 0) {
       const padding = PAGE - (length % PAGE);
       parts.push(new Uint8Array(padding));

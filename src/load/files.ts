@@ -5,19 +5,32 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import { constants } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { copyFile, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/types.js';
 import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
+import { checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
+import { readSparse } from './sparse-read.js';
+
+export type { SourceFile, SourceRange, WritePart } from './deferred.js';
 
 export interface ReadOptions {
   /** Read the data of tensors kept in side files (default true). */
   readonly externalData?: boolean;
+  /**
+   * Leave the bytes of large weights (the inline raw_data of initializers with at least this many
+   * bytes, and all external data) in their files until something reads them: see `deferred.ts`.
+   * Default: read everything.
+   */
+  readonly deferTensorsFrom?: number;
 }
+
+/** What `compile` defers: tensors this large are the weights; smaller ones (LayerNorms, biases, shapes) are read. */
+export const DEFERRED_FROM = 64 * 1024;
 
 /** Reads and decodes an .onnx file, with its external data. Every failure is an AdapterError. */
 export async function readModel(path: string, options: ReadOptions = {}): Promise<Model> {
@@ -40,40 +53,36 @@ export async function readModel(path: string, options: ReadOptions = {}): Promis
   if (size > MAX_MODEL_BYTES) {
     throw new AdapterError([diagnostic('ADP2013', { size }, where, 'a model this large must keep its weights as external data')]);
   }
+  const file: SourceFile = { path, size, mtimeMs };
   let bytes: Buffer;
+  let skipped: ReadonlyMap<number, number> | undefined;
   try {
-    bytes = await readWholeFile(path, size);
+    const sparse = options.deferTensorsFrom !== undefined ? readSparseFile(path, size, options.deferTensorsFrom) : undefined;
+    skipped = sparse && new Map(sparse.skipped.map((s) => [s.offset, s.length]));
+    bytes = sparse?.bytes ?? (await readWholeFile(path, size));
   } catch (error) {
     throw readFailure(error, path);
   }
   const model = decodeModel(bytes, path);
+  if (skipped !== undefined) deferSkipped(model, bytes, skipped, file);
   const side = new Map<string, SourceFile>();
-  sources.set(model, { model: { path, size, mtimeMs }, bytes, side });
+  sources.set(model, { model: file, bytes, side });
   if (options.externalData !== false) {
-    await resolveExternalData(model, dirname(path), path);
+    await resolveExternalData(model, dirname(path), path, { defer: options.deferTensorsFrom !== undefined });
     for (const t of externalTensors(model)) {
       const location = t.externalData?.find((e) => e.key === 'location')?.value;
       if (location === undefined || side.has(location)) continue;
-      const file = join(dirname(path), location);
-      const info = await stat(file);
-      side.set(location, { path: file, size: info.size, mtimeMs: info.mtimeMs });
+      const deferredFile = deferredRange(t)?.file;
+      if (deferredFile !== undefined) {
+        side.set(location, deferredFile);
+        continue;
+      }
+      const path = join(dirname(file.path), location);
+      const info = await stat(path);
+      side.set(location, { path, size: info.size, mtimeMs: info.mtimeMs });
     }
   }
   return model;
-}
-
-/** A file a model's bytes were read from, as it was then. */
-export interface SourceFile {
-  readonly path: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-/** Where a tensor's bytes are in one of the files the model was read from. */
-export interface SourceRange {
-  readonly file: SourceFile;
-  readonly offset: number;
-  readonly length: number;
 }
 
 interface ReadFrom {
@@ -92,6 +101,8 @@ const sources = new WeakMap<Model, ReadFrom>();
  * model built in memory, a tensor changed or added since, or data in a typed field (float_data).
  */
 export function sourceRange(model: Model, tensor: Tensor): SourceRange | undefined {
+  const deferred = deferredRange(tensor);
+  if (deferred !== undefined) return deferred;
   const from = sources.get(model);
   const raw = tensor.rawData;
   if (from === undefined || raw === undefined) return undefined;
@@ -116,11 +127,37 @@ export function sourceRange(model: Model, tensor: Tensor): SourceRange | undefin
 export async function copySourceFile(source: SourceFile, target: string): Promise<void> {
   await copyFile(source.path, target, constants.COPYFILE_FICLONE);
   const [copied, original] = await Promise.all([stat(target), stat(source.path)]);
-  if (copied.size !== source.size || original.size !== source.size || original.mtimeMs !== source.mtimeMs) {
-    throw new AdapterError([
-      diagnostic('ADP2002', { file: source.path, reason: 'it changed while adapterc was compiling' }, { file: source.path }, 'compile again once the file is complete'),
-    ]);
+  checkUnchanged(source, original);
+  checkUnchanged(source, { size: copied.size, mtimeMs: source.mtimeMs });
+}
+
+/** Reads the model file but its large initializers' bytes (see `sparse-read.ts`); undefined where the scan gives up. */
+function readSparseFile(path: string, size: number, threshold: number): ReturnType<typeof readSparse> {
+  const fd = openSync(path, 'r');
+  try {
+    return readSparse(fd, size, Math.max(1, threshold));
+  } finally {
+    closeSync(fd);
   }
+}
+
+/**
+ * Defers the tensors whose raw_data the sparse read skipped: their `rawData` views point into
+ * the unread parts of `bytes`, which are filled from `file` when first read. A skipped range that
+ * no initializer decoded to (which the scan's path rules out) is read now, so `bytes` never holds
+ * unread bytes that something could see.
+ */
+function deferSkipped(model: Model, bytes: Buffer, skipped: ReadonlyMap<number, number>, file: SourceFile): void {
+  const pending = new Map(skipped);
+  for (const t of model.graph.initializers) {
+    const raw = t.rawData;
+    if (raw === undefined || raw.buffer !== bytes.buffer) continue;
+    const offset = raw.byteOffset - bytes.byteOffset;
+    if (pending.get(offset) !== raw.byteLength) continue;
+    pending.delete(offset);
+    deferTensorData(t, { file, offset, length: raw.byteLength }, raw);
+  }
+  for (const [offset, length] of pending) readRangeInto({ file, offset, length }, bytes.subarray(offset, offset + length));
 }
 
 /** Files above this size are read by several concurrent reads. */
@@ -207,7 +244,7 @@ export async function writeModel(model: Model, path: string, options: WriteOptio
 }
 
 /** Writes `parts` to a temporary file next to `path`, then renames it to `path`. */
-export async function writeFileAtomically(path: string, parts: readonly Uint8Array[], durable: boolean): Promise<void> {
+export async function writeFileAtomically(path: string, parts: readonly WritePart[], durable: boolean): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
   try {
@@ -216,7 +253,7 @@ export async function writeFileAtomically(path: string, parts: readonly Uint8Arr
     throw writeFailure(error, path);
   }
   try {
-    await writeAll(handle, parts);
+    await writeParts(handle, parts);
     if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
@@ -224,7 +261,57 @@ export async function writeFileAtomically(path: string, parts: readonly Uint8Arr
   } catch (error) {
     await handle?.close().catch(() => {});
     await unlink(temporary).catch(() => {});
+    if (error instanceof AdapterError) throw error;
     throw writeFailure(error, path);
+  }
+}
+
+/**
+ * Writes `parts` in order at `handle`'s position: runs of bytes with gathering writes, file ranges
+ * copied through one small buffer (reused, so its memory stays mapped and cached, where reading a
+ * whole model first costs fresh memory for every byte). Fails with ADP2002 if a source file
+ * changed since it was read.
+ */
+export async function writeParts(handle: FileHandle, parts: readonly WritePart[]): Promise<void> {
+  let run: Uint8Array[] = [];
+  let buffers: [Buffer, Buffer] | undefined;
+  for (const part of parts) {
+    if (!isSourceRange(part)) {
+      run.push(part);
+      continue;
+    }
+    await writeAll(handle, run);
+    run = [];
+    buffers ??= [Buffer.allocUnsafeSlow(COPY_CHUNK), Buffer.allocUnsafeSlow(COPY_CHUNK)];
+    await copyRange(handle, part, buffers);
+  }
+  await writeAll(handle, run);
+}
+
+/** File ranges are copied in pieces of this size. */
+const COPY_CHUNK = 1024 * 1024;
+
+/** Copies `range` to `target`'s position, reading the next piece while the last one is written. */
+async function copyRange(target: FileHandle, range: SourceRange, buffers: [Buffer, Buffer]): Promise<void> {
+  const source = await open(range.file.path, 'r');
+  try {
+    checkUnchanged(range.file, await source.stat());
+    const read = async (buffer: Buffer, done: number): Promise<Buffer> => {
+      const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, range.length - done), range.offset + done);
+      if (bytesRead === 0 && done < range.length) checkUnchanged(range.file, { size: -1, mtimeMs: -1 });
+      return buffer.subarray(0, bytesRead);
+    };
+    let [spare, next] = buffers;
+    let piece = await read(next, 0);
+    let done = piece.length;
+    while (piece.length > 0) {
+      const [following] = await Promise.all([done < range.length ? read(spare, done) : Promise.resolve(spare.subarray(0, 0)), writeAll(target, [piece])]);
+      [spare, next] = [next, spare];
+      piece = following;
+      done += piece.length;
+    }
+  } finally {
+    await source.close();
   }
 }
 

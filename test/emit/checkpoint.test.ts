@@ -150,7 +150,11 @@ describe('checkpoint refusals', () => {
     const big = makeTensor('encoder.big', [300, 100], floats(30_000, 8));
     const huge = makeTensor('encoder.huge', [70_000], floats(70_000, 9));
     const input: CheckpointInput = { ...sample(), frozen: [...sample().frozen, big, huge] };
-    const { parts, size, dataOffsets } = encodeCheckpointParts(input);
+    const encoded = encodeCheckpointParts(input);
+    const { size, dataOffsets } = encoded;
+    // Tensors built in memory: every part is bytes (file ranges come only from deferred tensors).
+    expect(encoded.parts.every((p) => p instanceof Uint8Array)).toBe(true);
+    const parts = encoded.parts as Uint8Array[];
     // By reference: the very same byte arrays, not copies.
     expect(parts).toContain(big.rawData);
     expect(parts).toContain(huge.rawData);

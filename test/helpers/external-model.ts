@@ -14,7 +14,8 @@ export async function writeExternalDataModel(dir: string, seed: number): Promise
   const layout = layoutExternalData(model.graph.initializers.filter((t) => (t.rawData?.length ?? 0) > 256), 'weights.bin');
   const side = path.join(dir, 'weights.bin');
   const file = path.join(dir, 'external.onnx');
-  writeFileSync(side, Buffer.concat(layout.parts));
+  // The model was read whole, so every part is bytes.
+  writeFileSync(side, Buffer.concat(layout.parts as Uint8Array[]));
   writeFileSync(file, Buffer.concat(encodeModelParts(model, { relocated: layout.entries }).parts));
   return { inline, model: file, side };
 }

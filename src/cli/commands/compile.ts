@@ -9,7 +9,7 @@ import { fallbackDiagnostic } from '../../target/report.js';
 import { buildTrainingGraphs, isParameter } from '../../emit/training-graphs.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
 import { cloneModel, elementCount } from '../../ir/index.js';
-import { readModel } from '../../load/index.js';
+import { DEFERRED_FROM, readModel } from '../../load/index.js';
 import { adaptModel, bindToModel } from '../../rewrite/rewrite.js';
 import { renderSummary, summarize } from '../../rewrite/summary.js';
 import { recordStages, renderStageTimes, stage, stageAsync, stageTimes } from '../../util/stages.js';
@@ -87,7 +87,9 @@ export const compileCommand: Command = {
     const warnings = checked.diagnostics.filter((d) => d.severity === 'warning');
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, checked.sources));
 
-    const model = await stageAsync('read model', () => readModel(modelFile));
+    // Large weights stay in the file until written: the probe runs on zeros, and base.data and the
+    // checkpoint copy them from the file (see src/load/deferred.ts).
+    const model = await stageAsync('read model', () => readModel(modelFile, { deferTensorsFrom: DEFERRED_FROM }));
     // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
     const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
     const found = stage('discover sites', () => discover(model, modelArg!));

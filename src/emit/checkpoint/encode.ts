@@ -15,7 +15,8 @@
 import { Buffer } from 'node:buffer';
 import { Builder } from 'flatbuffers';
 import { AdapterError, diagnostic } from '../../diagnostics/index.js';
-import { DataLocation, DataType, dataTypeBits, dataTypeName, tensorBytes, type Tensor } from '../../ir/index.js';
+import { DataLocation, DataType, dataTypeBits, dataTypeName, type Tensor } from '../../ir/index.js';
+import { hasRawData, isSourceRange, readRange, tensorSource, type WritePart } from '../../load/index.js';
 import {
   CHECKPOINT_FIELDS,
   CHECKPOINT_VERSION,
@@ -48,12 +49,12 @@ export interface EncodeCheckpointOptions {
   readonly maxBytes?: number;
 }
 
-/** A parameter ready to write: its name, dims, type and bytes, checked. */
+/** A parameter ready to write: its name, dims, type and bytes (or where in a file they are), checked. */
 interface Entry {
   readonly name: string;
   readonly dims: readonly number[];
   readonly dataType: number;
-  readonly bytes: Uint8Array;
+  readonly bytes: WritePart;
 }
 
 /** Moments ready to write, in trainable order; `undefined` bytes mean zeros of the parameter's size. */
@@ -75,11 +76,11 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpointOptions = {}): Uint8Array {
   const { parts, size } = encodeCheckpointParts(input, options);
-  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 1 && !isSourceRange(parts[0]!)) return parts[0]!;
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const part of parts) {
-    bytes.set(part, at);
+    bytes.set(isSourceRange(part) ? readRange(part) : part, at);
     at += part.length;
   }
   return bytes;
@@ -87,7 +88,8 @@ export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpoi
 
 /** A checkpoint as consecutive parts (to write with one gathering write), and where each tensor's bytes are. */
 export interface CheckpointParts {
-  readonly parts: readonly Uint8Array[];
+  /** Bytes, and file ranges for the large tensors whose bytes were left in their files (`deferred.ts`). */
+  readonly parts: readonly WritePart[];
   /** The total length of the parts. */
   readonly size: number;
   /** Per parameter name (trainable and frozen, not optimizer moments): where its raw bytes start in the file, and their length. */
@@ -102,7 +104,7 @@ interface Placed {
   readonly name?: string;
   readonly position: number;
   readonly length: number;
-  readonly hole?: Uint8Array;
+  readonly hole?: WritePart;
 }
 
 /** As `encodeCheckpoint`, with large tensors' bytes left in place (see the module comment). Same bytes, same checks. */
@@ -143,7 +145,7 @@ export function encodeCheckpointParts(input: CheckpointInput, options: EncodeChe
   const start = capacity - bytes.length;
   const dataOffsets = new Map<string, { offset: number; length: number }>();
   for (const p of placed) if (p.name !== undefined) dataOffsets.set(p.name, { offset: p.position - start, length: p.length });
-  const parts: Uint8Array[] = [];
+  const parts: WritePart[] = [];
   let at = 0;
   for (const p of placed.filter((x) => x.hole !== undefined).sort((x, y) => x.position - y.position)) {
     const offset = p.position - start;
@@ -161,17 +163,18 @@ export function encodeCheckpointParts(input: CheckpointInput, options: EncodeChe
  * its write position past it without touching the bytes, and `placed` remembers what goes there.
  * (`space` is the builder's write position; its JavaScript field is not in the type declarations.)
  */
-function byteVector(b: Builder, bytes: Uint8Array, placed: Placed[], name?: string): number {
-  if (bytes.length < BY_REFERENCE) {
+function byteVector(b: Builder, source: WritePart, placed: Placed[], name?: string): number {
+  if (source.length < BY_REFERENCE) {
+    const bytes = isSourceRange(source) ? readRange(source) : source;
     const offset = b.createByteVector(bytes);
     // The data starts right after the 4-byte length prefix that endVector just wrote.
     placed.push({ ...(name === undefined ? {} : { name }), position: b.dataBuffer().capacity() - offset + 4, length: bytes.length });
     return offset;
   }
   const builder = b as unknown as { space: number };
-  b.startVector(1, bytes.length, 1);
-  builder.space -= bytes.length;
-  placed.push({ ...(name === undefined ? {} : { name }), position: builder.space, length: bytes.length, hole: bytes });
+  b.startVector(1, source.length, 1);
+  builder.space -= source.length;
+  placed.push({ ...(name === undefined ? {} : { name }), position: builder.space, length: source.length, hole: source });
   return b.endVector();
 }
 
@@ -197,9 +200,9 @@ function entry(t: Tensor, names: Set<string>, trainable: boolean): Entry {
     cannotStore(name, `its type ${dataTypeName(t.dataType)} has no fixed-width byte layout`);
   }
   for (const d of t.dims) if (!Number.isSafeInteger(d) || d < 0) cannotStore(name, `its shape has the dimension ${d}`);
-  if (t.dataLocation === DataLocation.EXTERNAL && t.rawData === undefined) cannotStore(name, 'its external data has not been read');
-  // tensorBytes checks the size against the type and shape (ADP2017).
-  return { name, dims: t.dims, dataType: t.dataType, bytes: tensorBytes(t) };
+  if (t.dataLocation === DataLocation.EXTERNAL && !hasRawData(t)) cannotStore(name, 'its external data has not been read');
+  // tensorSource checks the size against the type and shape (ADP2017).
+  return { name, dims: t.dims, dataType: t.dataType, bytes: tensorSource(t) };
 }
 
 function momentEntries(optimizer: OptimizerStateInput, trainable: readonly Entry[]): MomentEntry[] {
@@ -290,7 +293,7 @@ function offsetVector(b: Builder, offsets: readonly number[]): number {
   return b.endVector();
 }
 
-function writeTensor(b: Builder, name: string, dims: readonly number[], dataType: number, bytes: Uint8Array, placed: Placed[], parameter: boolean): number {
+function writeTensor(b: Builder, name: string, dims: readonly number[], dataType: number, bytes: WritePart, placed: Placed[], parameter: boolean): number {
   const nameOffset = b.createString(name);
   b.startVector(8, dims.length, 8);
   for (let i = dims.length - 1; i >= 0; i--) b.addInt64(BigInt(dims[i]!));

@@ -1,0 +1,177 @@
+/**
+ * Reading a model without its large weights' bytes (`readModel(..., { deferTensorsFrom })`, what
+ * compile does): the same model as a whole read, bytes read only when asked for, file ranges
+ * streamed by the writers, and a file that changes meanwhile refused.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AdapterError } from '../../src/diagnostics/index.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/emit/checkpoint/index.js';
+import { isParameter } from '../../src/emit/training-graphs.js';
+import { tensorBytes, type Model, type Tensor } from '../../src/ir/index.js';
+import { deferredRange, deferredReads, readModel, sourceRange, tensorSource, writeFileAtomically, type WritePart } from '../../src/load/index.js';
+import { writeSyntheticBertSync } from '../../src/synth/index.js';
+import { cli } from '../helpers/cli.js';
+import { writeExternalDataModel } from '../helpers/external-model.js';
+import { corpusAvailable, corpusEntries, corpusPath, corpusSkipReason } from './corpus.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'adapterc-deferred-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function synthetic(name: string, seed: number, vocab = 300): string {
+  const file = join(scratch, name);
+  writeSyntheticBertSync({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab, seed }, file);
+  return file;
+}
+
+/** Every tensor of `deferred` has the bytes of the same tensor of `whole`; returns how many were deferred. */
+function expectSameTensors(deferred: Model, whole: Model): number {
+  expect(deferred.graph.initializers.map((t) => t.name)).toEqual(whole.graph.initializers.map((t) => t.name));
+  let count = 0;
+  const before = deferredReads();
+  const ranges = deferred.graph.initializers.map((t) => deferredRange(t));
+  count = ranges.filter((r) => r !== undefined).length;
+  // Asking where the bytes are reads none of them.
+  expect(deferredReads()).toBe(before);
+  deferred.graph.initializers.forEach((t, i) => {
+    const w = whole.graph.initializers[i]!;
+    expect(Buffer.from(tensorBytes(t)).equals(Buffer.from(tensorBytes(w))), t.name).toBe(true);
+  });
+  // Each deferred tensor was read once, on its first use, and not again.
+  expect(deferredReads()).toBe(before + count);
+  deferred.graph.initializers.forEach((t) => tensorBytes(t));
+  expect(deferredReads()).toBe(before + count);
+  return count;
+}
+
+describe('readModel with deferTensorsFrom', () => {
+  it('gives the same model as a whole read, reading large tensors only when asked', async () => {
+    const file = synthetic('bert.onnx', 3);
+    const whole = await readModel(file);
+    const deferred = await readModel(file, { deferTensorsFrom: 4096 });
+    const count = expectSameTensors(deferred, whole);
+    expect(count).toBe(whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 4096).length);
+    expect(count).toBeGreaterThan(5);
+    // The rest of the model decodes the same.
+    expect(deferred.graph.nodes).toEqual(whole.graph.nodes);
+  });
+
+  it('defers external data too, at its place in the side file', async () => {
+    const { model } = await writeExternalDataModel(mkdtempSync(join(scratch, 'external-')), 5);
+    const whole = await readModel(model);
+    const deferred = await readModel(model, { deferTensorsFrom: 1 });
+    const count = expectSameTensors(deferred, whole);
+    expect(count).toBe(deferred.graph.initializers.length);
+    for (const t of deferred.graph.initializers) expect(sourceRange(deferred, t)).toEqual(deferredRange(t));
+  });
+
+  it.skipIf(!corpusAvailable)(`reads every corpus model the same as a whole read${corpusAvailable ? '' : ` (skipped: ${corpusSkipReason})`}`, async () => {
+    for (const entry of corpusEntries()) {
+      const whole = await readModel(corpusPath(entry));
+      const deferred = await readModel(corpusPath(entry), { deferTensorsFrom: 16 });
+      expectSameTensors(deferred, whole);
+      expect(deferred.graph.nodes, entry.path).toEqual(whole.graph.nodes);
+    }
+  });
+
+  it('setting rawData replaces the deferred bytes and ends the deferral', async () => {
+    const model = await readModel(synthetic('set.onnx', 4), { deferTensorsFrom: 4096 });
+    const t = model.graph.initializers.find((x) => deferredRange(x) !== undefined)!;
+    const replacement = new Uint8Array(t.rawData!.length).fill(7);
+    t.rawData = replacement;
+    expect(deferredRange(t)).toBeUndefined();
+    expect(t.rawData).toBe(replacement);
+    expect(tensorSource(t)).toBe(replacement);
+  });
+
+  it('refuses (ADP2002) to read bytes from a file that changed since the model was read', async () => {
+    const file = synthetic('changing.onnx', 6);
+    const model = await readModel(file, { deferTensorsFrom: 4096 });
+    const t = model.graph.initializers.find((x) => deferredRange(x) !== undefined)!;
+    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from([0])]));
+    expect(() => t.rawData).toThrow(AdapterError);
+    try {
+      void t.rawData;
+    } catch (error) {
+      expect((error as AdapterError).diagnostics[0]!.code).toBe('ADP2002');
+      expect((error as AdapterError).diagnostics[0]!.message).toContain('changed while adapterc was compiling');
+    }
+  });
+});
+
+describe('writing file ranges', () => {
+  it('streams ranges between bytes, in order (a range over several copy pieces too)', async () => {
+    // 10,000 x 64 word embeddings: 2.56 MB, copied in three pieces.
+    const file = synthetic('stream.onnx', 7, 10_000);
+    const model = await readModel(file, { deferTensorsFrom: 4096 });
+    const deferred = model.graph.initializers.filter((t) => deferredRange(t) !== undefined);
+    const parts: WritePart[] = [];
+    const expected: Uint8Array[] = [];
+    deferred.forEach((t, i) => {
+      const marker = new Uint8Array([i, 255 - i, 42]);
+      parts.push(marker, tensorSource(t));
+      expected.push(marker);
+      expected.push(new Uint8Array(readFileSync(file).subarray(deferredRange(t)!.offset, deferredRange(t)!.offset + deferredRange(t)!.length)));
+    });
+    const before = deferredReads();
+    expect(Math.max(...deferred.map((t) => deferredRange(t)!.length))).toBeGreaterThan(2 * 1024 * 1024);
+    const out = join(scratch, 'streamed.bin');
+    await writeFileAtomically(out, parts, false);
+    expect(deferredReads()).toBe(before);
+    expect(readFileSync(out).equals(Buffer.concat(expected))).toBe(true);
+  });
+
+  it('a checkpoint of deferred tensors is the checkpoint of the same tensors read whole', async () => {
+    const file = synthetic('checkpoint.onnx', 8);
+    const frozen = (m: Model): Tensor[] => m.graph.initializers.filter(isParameter);
+    const whole = encodeCheckpoint({ trainable: [], frozen: frozen(await readModel(file)) });
+    const deferred = await readModel(file, { deferTensorsFrom: 1024 });
+    const before = deferredReads();
+    const out = join(scratch, 'checkpoint');
+    const { encodeCheckpointParts } = await import('../../src/emit/checkpoint/encode.js');
+    await writeFileAtomically(out, encodeCheckpointParts({ trainable: [], frozen: frozen(deferred) }).parts, false);
+    expect(deferredReads()).toBe(before);
+    expect(readFileSync(out).equals(Buffer.from(whole))).toBe(true);
+    expect(decodeCheckpoint(readFileSync(out)).frozen.length).toBe(frozen(deferred).length);
+  });
+
+  it('refuses (ADP2002) a range of a file that changed since it was read, and leaves nothing behind', async () => {
+    const file = synthetic('changed-before-write.onnx', 9);
+    const model = await readModel(file, { deferTensorsFrom: 4096 });
+    const t = model.graph.initializers.find((x) => deferredRange(x) !== undefined)!;
+    const handle = await open(file, 'a');
+    await handle.write(Buffer.from([1, 2, 3]));
+    await handle.close();
+    const out = join(mkdtempSync(join(scratch, 'refused-')), 'out.bin');
+    const error = await writeFileAtomically(out, [tensorSource(t)], false).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AdapterError);
+    expect((error as AdapterError).diagnostics[0]!.code).toBe('ADP2002');
+    expect(readFileSync.bind(undefined, out)).toThrow();
+  });
+});
+
+describe('compile reads no large weight into memory', () => {
+  for (const layout of ['default', 'shared-base']) {
+    it(`--layout ${layout}: the artifacts hold the model's weights, copied from its file`, async () => {
+      const file = synthetic(`compile-${layout}.onnx`, 10);
+      const out = join(mkdtempSync(join(scratch, `out-${layout}-`)), 'out');
+      const before = deferredReads();
+      const r = await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--layout', layout]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(deferredReads()).toBe(before);
+      // The frozen weights arrived intact: in the checkpoint (default) or base.data (shared-base).
+      const whole = await readModel(file);
+      const adapted = await readModel(join(out, 'model.adapted.onnx'));
+      const byName = new Map(adapted.graph.initializers.map((t) => [t.name, t]));
+      const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
+      expect(weights.length).toBeGreaterThan(0);
+      for (const t of weights) expect(Buffer.from(tensorBytes(byName.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+    });
+  }
+});
