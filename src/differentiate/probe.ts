@@ -20,10 +20,14 @@ export interface ProbedValue {
 
 export type ShapeTable = ReadonlyMap<string, ProbedValue>;
 
-/** Batch size and sequence length of the two runs; distinct and above 1, so broadcast dims (1) stand out. */
+/**
+ * Batch size and sequence length of the two runs: above 1, so broadcast dims (1) stand out, and
+ * both different in the second run, so that every dim that follows them (batch, sequence, their
+ * product) changes. As small as that allows: the probe's cost is in proportion to its tokens.
+ */
 const runs = [
-  { batch: 2, sequence: 3 },
-  { batch: 3, sequence: 4 },
+  { batch: 2, sequence: 2 },
+  { batch: 3, sequence: 3 },
 ] as const;
 
 /** The first run's input size, which the probed dims are for: for messages that quote them. */
@@ -39,7 +43,7 @@ function concreteDims(input: ValueInfo, run: (typeof runs)[number]): number[] {
   });
 }
 
-/** Inputs that look like real ones: token ids 1..5, a full attention mask, token types 0, small floats. */
+/** Inputs that look like real ones: token ids 1..5, a full attention mask, token types 0, positions within the sequence, small floats. */
 function feedFor(input: ValueInfo, run: (typeof runs)[number], labelClasses: number): ort.Tensor {
   const dims = concreteDims(input, run);
   const count = dims.reduce((a, b) => a * b, 1);
@@ -48,6 +52,8 @@ function feedFor(input: ValueInfo, run: (typeof runs)[number], labelClasses: num
     if (name.includes('mask')) return 1;
     if (name.includes('type') || name.includes('segment')) return 0;
     if (name === 'labels') return i % Math.max(1, labelClasses);
+    // Position ids and masked-LM positions (flat row indices) must stay within the sequence.
+    if (name.includes('position')) return i % run.sequence;
     return 1 + (i % 5);
   };
   switch (elemTypeOf(input)) {
@@ -114,9 +120,10 @@ function weightlessCopy(model: Model): WeightlessProbe {
 
 /**
  * Runs `model` (not changed) and returns the shape of every node output. `labelClasses` keeps a
- * `labels` input within the classifier's range. Fails with ADP3002 if onnxruntime cannot run it.
+ * `labels` input within the classifier's range; `threads` is onnxruntime's intra-op thread count.
+ * Fails with ADP3002 if onnxruntime cannot run it.
  */
-export async function probeShapes(model: Model, file: string, labelClasses = 2): Promise<ShapeTable> {
+export async function probeShapes(model: Model, file: string, labelClasses = 2, threads = 1): Promise<ShapeTable> {
   const values = [...new Set(model.graph.nodes.flatMap((n) => n.outputs).filter((o) => o !== ''))];
   const { model: probe, zeros } = weightlessCopy(model);
   probe.graph.outputs = values.map((name) => ({ name }));
@@ -125,8 +132,7 @@ export async function probeShapes(model: Model, file: string, labelClasses = 2):
   const results: Array<Record<string, ort.Tensor>> = [];
   try {
     // Inline: tensors read from a side file are in memory, and onnxruntime is given bytes, not a path.
-    // One thread: the probe's batches are tiny, and on two cores a second thread was measured slower (bench/compile.ts).
-    const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', intraOpNumThreads: threads });
     try {
       for (const run of runs) results.push(await session.run({ ...zeros, ...Object.fromEntries(inputs.map((i) => [i.name, feedFor(i, run, labelClasses)])) }));
     } finally {

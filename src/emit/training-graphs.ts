@@ -69,12 +69,12 @@ export function isParameter(t: Tensor): boolean {
  * small model of just those nodes, whose input is the head output with the dims `before` gives it
  * (symbolic where they follow the input size, so the probe varies them as it varied the model's).
  */
-async function probeAppended(model: Model, first: number, head: string, before: ShapeTable, file: string, classes: number): Promise<ShapeTable> {
+async function probeAppended(model: Model, first: number, head: string, before: ShapeTable, file: string, classes: number, threads: number): Promise<ShapeTable> {
   const graph = model.graph;
   const nodes = graph.nodes.slice(first);
   const read = new Set(nodes.flatMap((n) => n.inputs));
   const probed = before.get(head);
-  if (probed === undefined) return probeShapes(model, file, classes);
+  if (probed === undefined) return probeShapes(model, file, classes, threads);
   const symbols = ['batch', 'sequence'];
   let dynamic = 0;
   const headInput = makeValueInfo(head, DataType.FLOAT, probed.dims.map((d, i) => (probed.dynamic[i] ? (symbols[dynamic++] ?? `dim${i}`) : d)));
@@ -83,19 +83,20 @@ async function probeAppended(model: Model, first: number, head: string, before: 
     ...model,
     graph: { ...graph, nodes, inputs: [headInput, ...userInputs], initializers: graph.initializers.filter((t) => read.has(t.name ?? '')), valueInfo: [], outputs: [] },
   };
-  return new Map([...(await probeShapes(loss, file, classes)), ...before]);
+  return new Map([...(await probeShapes(loss, file, classes, threads)), ...before]);
 }
 
 /**
- * Builds both models from the adapted model (which is consumed). `file` names the model in messages.
+ * Builds both models from the adapted model (which is consumed). `file` names the model in messages;
+ * `probeThreads` is how many threads the shape probe's onnxruntime session may use.
  */
-export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string, layout: Layout = 'default'): Promise<TrainingGraphs> {
+export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string, layout: Layout = 'default', probeThreads = 1): Promise<TrainingGraphs> {
   const graph = model.graph;
   const head = headOutput(model, plan, discovery, adaptation);
   graph.outputs = graph.outputs.filter((o) => o.name === head);
 
   // Fused ONNX Runtime ops become standard ones, so that every op on a gradient path has a rule.
-  const before = await stageAsync('probe shapes (model)', () => probeShapes(model, file));
+  const before = await stageAsync('probe shapes (model)', () => probeShapes(model, file, 2, probeThreads));
   const unfused = stage('unfuse', () => unfuse(model, before));
   if (unfused > 0) sortGraph(graph);
   const headDims = before.get(head)?.dims ?? [];
@@ -109,7 +110,7 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false, typeof declared === 'string' && declared !== '' ? declared : 'batch');
   // Unfused ops brought new values: probe the whole graph again. Otherwise only the loss is new,
   // and probing it alone saves running the model twice more (a second for BERT-large).
-  const shapes = await stageAsync('probe shapes (loss)', () => (unfused > 0 ? probeShapes(model, file, classes) : probeAppended(model, forward, head, before, file, classes)));
+  const shapes = await stageAsync('probe shapes (loss)', () => (unfused > 0 ? probeShapes(model, file, classes, probeThreads) : probeAppended(model, forward, head, before, file, classes, probeThreads)));
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
   const trainableNames = new Set(adaptation.trainable);

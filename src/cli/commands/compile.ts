@@ -1,4 +1,5 @@
 /** `adapterc compile`: spec + model → adapted model (and, as the compiler grows, training artifacts). */
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { checkSpecFile } from '../../check/check.js';
 import { discover } from '../../discover/index.js';
@@ -109,7 +110,11 @@ export const compileCommand: Command = {
     const prepared = await writeArtifacts(
       out,
       async () => {
-        const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
+        // The probe's matrix products are the compile's largest CPU cost. In the shared-base layout
+        // base.data's kernel copy runs meanwhile: leave it a core (on two cores a second probe
+        // thread made that layout slower; it made the default layout faster).
+        const probeThreads = Math.max(1, Math.min(4, availableParallelism() - (layout === 'shared-base' ? 1 : 0)));
+        const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout, probeThreads);
         const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary }));
         if (checked.plan!.target === 'cuda') stage('CUDA coverage', () => {
           const fallbacks = [
