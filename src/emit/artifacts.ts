@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
-import { externalTensors, hasRawData, writeFileAtomically, writeModel } from '../load/index.js';
+import { externalTensors, hasRawData, isSourceRange, writeFileAtomically, writeModel } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
@@ -76,15 +76,7 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
     // inside the graph makes the default run at the spec's rate. See README, "Learning rate".
     learningRateScale: scale,
   });
-  const checkpoint = encodeCheckpointParts({
-    trainable: graphs.trainable,
-    frozen: graphs.frozen,
-    properties: {
-      strings: { spec: input.spec, compiler: `adapterc ${VERSION}`, loss: plan.loss, target: plan.target },
-      floats: { learning_rate: plan.optimizer.lr },
-      ints: { seed: plan.seed },
-    },
-  });
+  const checkpoint = encodeArtifactCheckpoint(plan, input.spec, graphs.trainable, graphs.frozen);
   const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
   const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
   const inCheckpoint = new Map<Tensor, { offset: number; length: number }>();
@@ -93,6 +85,31 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
     if (at) inCheckpoint.set(t, at);
   }
   return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings, inCheckpoint };
+}
+
+/** The checkpoint of the artifacts: `parameters` (trainable, then frozen) and the spec's properties. */
+export function encodeArtifactCheckpoint(plan: Plan, spec: string, trainable: readonly Tensor[], frozen: readonly Tensor[]): CheckpointParts {
+  return encodeCheckpointParts({
+    trainable,
+    frozen,
+    properties: {
+      strings: { spec, compiler: `adapterc ${VERSION}`, loss: plan.loss, target: plan.target },
+      floats: { learning_rate: plan.optimizer.lr },
+      ints: { seed: plan.seed },
+    },
+  });
+}
+
+/** Whether two encoded checkpoints are the same file: equal bytes, and the same file ranges where the tensors' bytes stay in their files. */
+export function sameCheckpoint(a: CheckpointParts, b: CheckpointParts): boolean {
+  if (a.size !== b.size || a.parts.length !== b.parts.length) return false;
+  return a.parts.every((part, i) => {
+    const other = b.parts[i]!;
+    if (isSourceRange(part) || isSourceRange(other)) {
+      return isSourceRange(part) && isSourceRange(other) && part.file === other.file && part.offset === other.offset && part.length === other.length;
+    }
+    return part === other || Buffer.from(part.buffer, part.byteOffset, part.length).equals(Buffer.from(other.buffer, other.byteOffset, other.length));
+  });
 }
 
 export { BASE_DATA } from './base-data.js';
@@ -115,27 +132,31 @@ export interface BuiltArtifacts {
  * Builds the artifacts with `build` and writes them, with the adapted inference model, into
  * `folder`, all or nothing (`build` runs once the folder is known to be writable, so a bad output
  * path fails before the slow part). With `base` (the shared-base layout), the base's tensors go to
- * `base.data`, and the training and eval models reference them there. base.data is started before
- * `build`: its copy runs in the kernel while `build` runs here (for BERT-large that hides most of
- * the copy's 0.5-3 s).
+ * `base.data`, and the training and eval models reference them there. The big files are started
+ * before `build` and written while it runs (on libuv's threads, or in the kernel for base.data's
+ * copy): base.data, and `checkpoint`, the checkpoint as expected from the adapted model, which is
+ * kept if the built artifacts' checkpoint turns out the same and rewritten if not.
  */
-export async function writeArtifacts(folder: string, build: () => Promise<BuiltArtifacts>, base?: SharedBase): Promise<PreparedArtifacts> {
+export async function writeArtifacts(folder: string, build: () => Promise<BuiltArtifacts>, base?: SharedBase, checkpoint?: CheckpointParts): Promise<PreparedArtifacts> {
   return writeOutputFolder(folder, async (temporary) => {
     const baseEntries = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
+    const early = checkpoint ? writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), checkpoint.parts, false) : undefined;
     try {
       const { prepared, inference } = await build();
       const entries = baseEntries === undefined ? undefined : await stageAsync('wait for base.data', () => baseEntries);
-      await stageAsync('write files', () => writePrepared(temporary, prepared, inference, entries));
+      const kept = early !== undefined && sameCheckpoint(checkpoint!, prepared.checkpoint);
+      if (early !== undefined) await stageAsync('wait for the checkpoint', () => early);
+      await stageAsync(early !== undefined && !kept ? 'write files (the checkpoint again: it differed)' : 'write files', () => writePrepared(temporary, prepared, inference, entries, kept));
       return prepared;
     } finally {
-      // On failure the folder is removed: let the copy finish (or fail) first, and never leave its rejection unhandled.
-      await baseEntries?.catch(() => undefined);
+      // On failure the folder is removed: let the writes finish (or fail) first, and never leave a rejection unhandled.
+      await Promise.all([baseEntries?.catch(() => undefined), early?.catch(() => undefined)]);
     }
   });
 }
 
 /** Writes everything but base.data into `temporary`; with `baseEntries`, the models reference base.data. */
-async function writePrepared(temporary: string, prepared: PreparedArtifacts, inference: Model, baseEntries?: ReadonlyMap<Tensor, readonly StringEntry[]>): Promise<void> {
+async function writePrepared(temporary: string, prepared: PreparedArtifacts, inference: Model, baseEntries: ReadonlyMap<Tensor, readonly StringEntry[]> | undefined, checkpointWritten: boolean): Promise<void> {
   if (baseEntries) {
     for (const [model, name] of [
       [prepared.training, ARTIFACTS.training],
@@ -160,7 +181,7 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
     await writeAdaptedModel(temporary, inference, inCheckpoint);
   }
   await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
-  await writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false);
+  if (!checkpointWritten) await writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false);
   writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
 }
 

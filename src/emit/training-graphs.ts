@@ -65,6 +65,25 @@ export function isParameter(t: Tensor): boolean {
 }
 
 /**
+ * What goes into the checkpoint: the trainable parameters in the adaptation's order, then, in the
+ * default layout, every other weight (`isParameter`) in the graph's order. Both are known once the
+ * model is adapted, so compile can start writing the checkpoint while the gradients are built.
+ */
+export function checkpointParameters(model: Model, trainableNames: readonly string[], layout: Layout): { trainable: Tensor[]; frozen: Tensor[] } {
+  const initializers = model.graph.initializers;
+  const byName = new Map(initializers.map((t) => [t.name ?? '', t]));
+  const trainable = trainableNames.map((name) => {
+    const t = byName.get(name);
+    // Any size trains, down to a one-label classifier's single bias.
+    if (!t || t.dataType !== DataType.FLOAT) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
+    return t;
+  });
+  const names = new Set(trainableNames);
+  const frozen = layout === 'default' ? initializers.filter((t) => isParameter(t) && !names.has(t.name ?? '')) : [];
+  return { trainable, frozen };
+}
+
+/**
  * `before` extended with the shapes of the nodes from `first` on (the loss), found by probing a
  * small model of just those nodes, whose input is the head output with the dims `before` gives it
  * (symbolic where they follow the input size, so the probe varies them as it varied the model's).
@@ -113,15 +132,8 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   const shapes = await stageAsync('probe shapes (loss)', () => (unfused > 0 ? probeShapes(model, file, classes, probeThreads) : probeAppended(model, forward, head, before, file, classes, probeThreads)));
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
-  const trainableNames = new Set(adaptation.trainable);
   const byName = new Map(graph.initializers.map((t) => [t.name ?? '', t]));
-  const trainable = adaptation.trainable.map((name) => {
-    const t = byName.get(name);
-    // Any size trains, down to a one-label classifier's single bias.
-    if (!t || t.dataType !== DataType.FLOAT) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
-    return t;
-  });
-  const frozen = layout === 'default' ? graph.initializers.filter((t) => isParameter(t) && !trainableNames.has(t.name ?? '')) : [];
+  const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, layout);
   const parameters = [...trainable, ...frozen];
   const parameterNames = new Set(parameters.map((t) => t.name!));
   // Old exports list initializers among the graph inputs too; those entries are replaced below.

@@ -162,9 +162,12 @@ describe('compile reads no large weight into memory', () => {
       const file = synthetic(`compile-${layout}.onnx`, 10);
       const out = join(mkdtempSync(join(scratch, `out-${layout}-`)), 'out');
       const before = deferredReads();
-      const r = await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--layout', layout]);
+      const r = await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--layout', layout, '--timings']);
       expect(r.code, r.stderr).toBe(0);
       expect(deferredReads()).toBe(before);
+      // The big file is written while the gradients are built, and is the right one the first time.
+      expect(r.stderr).toContain(layout === 'default' ? 'wait for the checkpoint' : 'wait for base.data');
+      expect(r.stderr).not.toContain('it differed');
       // The frozen weights arrived intact: in the checkpoint (default) or base.data (shared-base).
       const whole = await readModel(file);
       const adapted = await readModel(join(out, 'model.adapted.onnx'));
@@ -174,4 +177,25 @@ describe('compile reads no large weight into memory', () => {
       for (const t of weights) expect(Buffer.from(tensorBytes(byName.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
     });
   }
+});
+
+describe('the checkpoint written early', () => {
+  it('is kept only if the built checkpoint is the same file (bytes, and the same ranges of the same file)', async () => {
+    const { encodeCheckpointParts } = await import('../../src/emit/checkpoint/encode.js');
+    const { sameCheckpoint } = await import('../../src/emit/artifacts.js');
+    const file = synthetic('same.onnx', 11);
+    const model = await readModel(file, { deferTensorsFrom: 4096 });
+    const frozen = model.graph.initializers.filter(isParameter);
+    const encode = (tensors: Tensor[]) => encodeCheckpointParts({ trainable: [], frozen: tensors });
+    expect(sameCheckpoint(encode(frozen), encode(frozen))).toBe(true);
+    // One weight fewer, or two swapped: another file.
+    expect(sameCheckpoint(encode(frozen), encode(frozen.slice(1)))).toBe(false);
+    const swapped = [frozen[1]!, frozen[0]!, ...frozen.slice(2)];
+    expect(sameCheckpoint(encode(frozen), encode(swapped))).toBe(false);
+    // The same names and sizes with other bytes (a weight replaced in memory by zeros): another file.
+    const big = frozen.findIndex((t) => deferredRange(t) !== undefined);
+    const zeroed: Tensor = { name: frozen[big]!.name!, dims: [...frozen[big]!.dims], dataType: frozen[big]!.dataType!, rawData: new Uint8Array(deferredRange(frozen[big]!)!.length) };
+    const changed = frozen.map((t, i) => (i === big ? zeroed : t));
+    expect(sameCheckpoint(encode(frozen), encode(changed))).toBe(false);
+  });
 });

@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { checkSpecFile } from '../../check/check.js';
 import { discover } from '../../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
-import { ARTIFACTS, BASE_DATA, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
+import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
 import { checkCudaCoverage } from '../../target/cuda.js';
 import { fallbackDiagnostic } from '../../target/report.js';
-import { buildTrainingGraphs, isParameter } from '../../emit/training-graphs.js';
+import { buildTrainingGraphs, checkpointParameters, isParameter } from '../../emit/training-graphs.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
 import { cloneModel, elementCount } from '../../ir/index.js';
 import { DEFERRED_FROM, readModel } from '../../load/index.js';
@@ -107,13 +107,22 @@ export const compileCommand: Command = {
       return ExitCode.ok;
     }
     const inference = cloneModel(model);
+    // The default layout's checkpoint holds every weight, and what goes into it is known now: it
+    // is written while the gradients are built (and rewritten if the built one differs).
+    const earlyCheckpoint =
+      layout === 'default'
+        ? stage('encode the checkpoint', () => {
+            const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, layout);
+            return encodeArtifactCheckpoint(checked.plan!, specArg!, trainable, frozen);
+          })
+        : undefined;
     const prepared = await writeArtifacts(
       out,
       async () => {
-        // The probe's matrix products are the compile's largest CPU cost. In the shared-base layout
-        // base.data's kernel copy runs meanwhile: leave it a core (on two cores a second probe
-        // thread made that layout slower; it made the default layout faster).
-        const probeThreads = Math.max(1, Math.min(4, availableParallelism() - (layout === 'shared-base' ? 1 : 0)));
+        // The probe's matrix products are the compile's largest CPU cost. A big file is written
+        // meanwhile (base.data or the checkpoint): leave it a core (on two cores, a second probe
+        // thread made the compile slower in both layouts).
+        const probeThreads = Math.max(1, Math.min(4, availableParallelism() - 1));
         const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout, probeThreads);
         const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary }));
         if (checked.plan!.target === 'cuda') stage('CUDA coverage', () => {
@@ -128,6 +137,7 @@ export const compileCommand: Command = {
         return { prepared: built, inference };
       },
       base,
+      earlyCheckpoint,
     );
     const notes = prepared.warnings;
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
