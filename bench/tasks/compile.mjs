@@ -1,6 +1,6 @@
-// Child process of bench/compile.ts: one `adapterc compile` (compiled code in dist/); the parent
+// Child process of bench/compile.ts: one `adapterc compile` (the bundled CLI that bin/adapterc.js runs); the parent
 // times the whole process, this reports its peak RSS.
-import { runCli } from '../../dist/cli/main.js';
+import { runCli } from '../../dist/adapterc.mjs';
 
 // Warnings (e.g. ADP3110) are the same every run: keep the benchmark's output to its figures.
 const silent = { stdout: () => {}, stderr: () => {}, cwd: process.cwd() };

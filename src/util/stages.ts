@@ -52,5 +52,5 @@ export async function stageAsync<T>(name: string, run: () => Promise<T>): Promis
 export function renderStageTimes(times: readonly StageTime[], startupMs: number, totalMs: number): string {
   const rows: Array<[string, number]> = [['start-up (node and modules)', startupMs], ...times.map((t): [string, number] => [t.stage, t.ms]), ['total (since the process started)', totalMs]];
   const width = Math.max(...rows.map(([name]) => name.length));
-  return ['timings (wall clock, ms; stages may overlap base.data\'s copy):', ...rows.map(([name, ms]) => `  ${name.padEnd(width)}  ${ms.toFixed(0).padStart(6)}`)].join('\n');
+  return ['timings (wall clock, ms; base.data or the checkpoint is written meanwhile):', ...rows.map(([name, ms]) => `  ${name.padEnd(width)}  ${ms.toFixed(0).padStart(6)}`)].join('\n');
 }

@@ -1,10 +1,11 @@
 /** The command line: help, exit codes, check and fmt. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
+import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { VERSION } from '../../src/version.js';
 
 const root = path.resolve(__dirname, '../..');
@@ -126,7 +127,7 @@ describe('adapterc fmt', () => {
 
 describe('the installed binary', () => {
   const bin = path.join(root, 'bin/adapterc.js');
-  const built = existsSync(path.join(root, 'dist/cli/main.js'));
+  const built = existsSync(path.join(root, 'dist/adapterc.mjs'));
 
   if (!built) console.warn('Skipping the installed-binary test: dist/ is not built (npm install builds it through the prepare script).');
 
@@ -137,6 +138,19 @@ describe('the installed binary', () => {
     const bad = spawnSync(process.execPath, [bin, 'check', 'specs/missing.adp'], { cwd: root, encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('ADP1201');
+  });
+
+  it.skipIf(!built)('compiles training artifacts from the bundle (skipped when dist/ is not built)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-bin-'));
+    try {
+      const model = path.join(dir, 'bert.onnx');
+      writeSyntheticBertSync({ preset: 'tiny', seed: 2 }, model);
+      const r = spawnSync(process.execPath, [bin, 'compile', 'specs/houlsby.adp', model, '-o', path.join(dir, 'out'), '--layout', 'shared-base'], { cwd: root, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['base.data', 'checkpoint', 'eval_model.onnx', 'model.adapted.onnx', 'optimizer_model.onnx', 'summary.json', 'training_model.onnx']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
 });
