@@ -2,7 +2,9 @@
 // times the whole process, this reports its peak RSS.
 import { runCli } from '../../dist/adapterc.mjs';
 
-// Warnings (e.g. ADP3110) are the same every run: keep the benchmark's output to its figures.
-const silent = { stdout: () => {}, stderr: () => {}, cwd: process.cwd() };
-const code = await runCli(['compile', ...process.argv.slice(2)], silent);
-process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, code }));
+// Warnings (e.g. ADP3110) are the same every run: keep the benchmark's output to its figures, and
+// report only the first error line of a failed compile.
+let error;
+const quiet = { stdout: () => {}, stderr: (text) => (error ??= text.split('\n').find((line) => line.includes('error'))), cwd: process.cwd() };
+const code = await runCli(['compile', ...process.argv.slice(2)], quiet);
+process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, code, ...(code === 0 ? {} : { error }) }));

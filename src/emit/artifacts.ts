@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
-import { externalTensors, hasRawData, isSourceRange, writeFileAtomically, writeModel } from '../load/index.js';
+import { externalTensors, hasRawData, isSourceRange, modelSourceFile, writeFileAtomically, writeModel } from '../load/index.js';
 import { layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
 import { encodeCheckpointParts, type CheckpointParts } from './checkpoint/index.js';
-import { BASE_DATA, writeBaseData } from './base-data.js';
+import { BASE_DATA, writeBaseData, type BaseData } from './base-data.js';
 import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
@@ -139,32 +139,53 @@ export interface BuiltArtifacts {
  */
 export async function writeArtifacts(folder: string, build: () => Promise<BuiltArtifacts>, base?: SharedBase, checkpoint?: CheckpointParts): Promise<PreparedArtifacts> {
   return writeOutputFolder(folder, async (temporary) => {
-    const baseEntries = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
+    const baseData = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
     const early = checkpoint ? writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), checkpoint.parts, false) : undefined;
     try {
       const { prepared, inference } = await build();
-      const entries = baseEntries === undefined ? undefined : await stageAsync('wait for base.data', () => baseEntries);
+      const written = baseData === undefined ? undefined : await stageAsync('wait for base.data', () => baseData);
       const kept = early !== undefined && sameCheckpoint(checkpoint!, prepared.checkpoint);
       if (early !== undefined) await stageAsync('wait for the checkpoint', () => early);
-      await stageAsync(early !== undefined && !kept ? 'write files (the checkpoint again: it differed)' : 'write files', () => writePrepared(temporary, prepared, inference, entries, kept));
+      await stageAsync(early !== undefined && !kept ? 'write files (the checkpoint again: it differed)' : 'write files', () => writePrepared(temporary, prepared, inference, written && { data: written, model: base!.model }, kept));
       return prepared;
     } finally {
       // On failure the folder is removed: let the writes finish (or fail) first, and never leave a rejection unhandled.
-      await Promise.all([baseEntries?.catch(() => undefined), early?.catch(() => undefined)]);
+      await Promise.all([baseData?.catch(() => undefined), early?.catch(() => undefined)]);
     }
   });
 }
 
-/** Writes everything but base.data into `temporary`; with `baseEntries`, the models reference base.data. */
-async function writePrepared(temporary: string, prepared: PreparedArtifacts, inference: Model, baseEntries: ReadonlyMap<Tensor, readonly StringEntry[]> | undefined, checkpointWritten: boolean): Promise<void> {
-  if (baseEntries) {
+/**
+ * What summary.json says of base.data, for `adapterc export`: base.data's first `copiedBytes` bytes
+ * are a copy of the source file `copyOf`, which was the model's side file (`copiedFromSideFile`)
+ * or the model file itself. Weights there that were external data in the source stay external
+ * data when exported.
+ */
+export interface BaseDataSummary {
+  readonly copyOf: string;
+  readonly copiedBytes: number;
+  readonly copiedFromSideFile: boolean;
+}
+
+/** Writes everything but base.data into `temporary`; with `base`, the models reference base.data. */
+async function writePrepared(temporary: string, prepared: PreparedArtifacts, inference: Model, base: { data: BaseData; model: Model } | undefined, checkpointWritten: boolean): Promise<void> {
+  let summary = prepared.summary;
+  if (base) {
+    const baseEntries = base.data.entries;
     for (const [model, name] of [
       [prepared.training, ARTIFACTS.training],
       [prepared.eval, ARTIFACTS.eval],
     ] as const) {
       await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: baseEntries }).parts, false);
     }
-    await writeAdaptedModel(temporary, inference, baseEntries);
+    // Weights that were external data in the source are in base.data too: reference them there
+    // instead of writing a second copy of the model's side file.
+    await writeAdaptedModel(temporary, inference, baseEntries, true);
+    const copied = base.data.copied;
+    if (copied !== undefined) {
+      const baseData: BaseDataSummary = { copyOf: path.basename(copied.path), copiedBytes: copied.size, copiedFromSideFile: copied !== modelSourceFile(base.model) };
+      summary = { ...summary, baseData };
+    }
   } else {
     await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
     await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
@@ -178,25 +199,26 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
         ],
       ]),
     );
-    await writeAdaptedModel(temporary, inference, inCheckpoint);
+    await writeAdaptedModel(temporary, inference, inCheckpoint, false);
   }
   await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
   if (!checkpointWritten) await writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false);
-  writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(prepared.summary, null, 2)}\n`);
+  writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 /**
  * The adapted inference model, reading its weights from a file the folder already holds (the
  * checkpoint, or base.data) as ONNX external data, rather than holding a second copy of them.
- * Only tensors the source model kept inline as raw bytes are redirected: a tensor the source kept in
- * a side file goes to this model's own side file, and one kept in a typed field (float_data) stays
- * inline, so that `adapterc export`, which inlines the redirected ones again, writes what the
- * source model had.
+ * Redirected are the tensors the source model kept inline as raw bytes, and, with `redirectExternal`
+ * (base.data, which holds the source's side file), those it kept in a side file; other tensors in a
+ * side file go to this model's own side file, and one kept in a typed field (float_data) stays
+ * inline, so that `adapterc export` (which inlines the redirected ones again, except those that
+ * were external data: see `BaseDataSummary`) writes what the source model had.
  */
-async function writeAdaptedModel(folder: string, model: Model, available: ReadonlyMap<Tensor, readonly StringEntry[]>): Promise<void> {
+async function writeAdaptedModel(folder: string, model: Model, available: ReadonlyMap<Tensor, readonly StringEntry[]>, redirectExternal: boolean): Promise<void> {
   const relocated = new Map<Tensor, readonly StringEntry[]>();
   for (const [t, entries] of available) {
-    if (hasRawData(t) && t.floatData === undefined && t.dataLocation !== DataLocation.EXTERNAL) relocated.set(t, entries);
+    if (hasRawData(t) && t.floatData === undefined && (redirectExternal || t.dataLocation !== DataLocation.EXTERNAL)) relocated.set(t, entries);
   }
   const external = externalTensors(model).filter((t) => !relocated.has(t));
   if (external.length > 0) {

@@ -23,8 +23,16 @@ import { layoutExternalData } from '../load/external.js';
 /** The file name, beside the models that reference it. */
 export const BASE_DATA = 'base.data';
 
+/** What `writeBaseData` wrote. */
+export interface BaseData {
+  /** Where each tensor is in base.data, as external_data entries. */
+  readonly entries: ReadonlyMap<Tensor, readonly StringEntry[]>;
+  /** The source file base.data starts as a copy of (its first `copied.size` bytes), if any. */
+  readonly copied?: SourceFile;
+}
+
 /** Writes `file` for `tensors` of `model` (as `readModel` returned it) and says where each tensor is in it. */
-export async function writeBaseData(file: string, model: Model, tensors: readonly Tensor[]): Promise<ReadonlyMap<Tensor, readonly StringEntry[]>> {
+export async function writeBaseData(file: string, model: Model, tensors: readonly Tensor[]): Promise<BaseData> {
   const ranges = new Map<Tensor, SourceRange>();
   for (const t of tensors) {
     const range = sourceRange(model, t);
@@ -57,7 +65,7 @@ export async function writeBaseData(file: string, model: Model, tensors: readonl
     }
   }
   for (const [t, e] of appended.entries) entries.set(t, e);
-  return entries;
+  return { entries, ...(copied === undefined ? {} : { copied }) };
 }
 
 /** The source file that holds the most of the tensors' bytes. */

@@ -20,6 +20,8 @@ export interface FolderSummary {
   readonly hidden: number;
   readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number }>;
   readonly trainable: readonly string[];
+  /** Shared-base layout: what base.data starts as a copy of (see `BaseDataSummary`). */
+  readonly baseData?: { readonly copiedBytes: number; readonly copiedFromSideFile: boolean };
 }
 
 export interface ArtifactsFolder {
@@ -56,7 +58,14 @@ function readSummary(folder: string, file: string): FolderSummary {
     hidden,
     adapters: adapters as FolderSummary['adapters'],
     trainable: trainable as string[],
+    ...baseDataOf(json['baseData']),
   };
+}
+
+function baseDataOf(value: unknown): Pick<FolderSummary, 'baseData'> {
+  if (typeof value !== 'object' || value === null) return {};
+  const { copiedBytes, copiedFromSideFile } = value as Record<string, unknown>;
+  return typeof copiedBytes === 'number' && typeof copiedFromSideFile === 'boolean' ? { baseData: { copiedBytes, copiedFromSideFile } } : {};
 }
 
 /** Checks the folder and picks the checkpoint; `checkpoint` is the `--checkpoint` path, if given. */

@@ -40,13 +40,21 @@ export interface MergedExport {
 /**
  * The artifacts' adapted model, its weights in memory. It reads most of them from the folder's
  * checkpoint or base.data (ONNX external data into those files): those become ordinary inline
- * tensors again, as they were in the source model, so what is exported stands on its own.
+ * tensors again, as they were in the source model, so what is exported stands on its own. Weights
+ * the source model kept in its side file (in the shared-base layout, the part of base.data that is
+ * a copy of that file) stay external data, and are written to the exported model's side file.
  */
 async function readAdaptedModel(artifacts: ArtifactsFolder): Promise<Model> {
   const model = await readModel(artifacts.adaptedModel);
+  const base = artifacts.summary.baseData;
+  const fromSideFile = (t: Tensor): boolean => {
+    const entry = (key: string): number => Number(t.externalData?.find((e) => e.key === key)?.value ?? Number.NaN);
+    return base !== undefined && base.copiedFromSideFile && entry('offset') + entry('length') <= base.copiedBytes;
+  };
   for (const t of model.graph.initializers) {
     const location = t.externalData?.find((e) => e.key === 'location')?.value;
-    if (t.dataLocation === DataLocation.EXTERNAL && (location === ARTIFACTS.checkpoint || location === BASE_DATA)) {
+    if (t.dataLocation !== DataLocation.EXTERNAL) continue;
+    if (location === ARTIFACTS.checkpoint || (location === BASE_DATA && !fromSideFile(t))) {
       delete t.dataLocation;
       delete t.externalData;
     }

@@ -95,6 +95,11 @@ interface ReadFrom {
 
 const sources = new WeakMap<Model, ReadFrom>();
 
+/** The model file `readModel` read `model` from, as it was then (undefined for a model built in memory). */
+export function modelSourceFile(model: Model): SourceFile | undefined {
+  return sources.get(model)?.model;
+}
+
 /**
  * Where `tensor`'s bytes sit in the files `model` was read from: the model file for raw bytes inline
  * in it (views of the buffer `readModel` read), a side file for external data. Undefined for a

@@ -24,7 +24,8 @@ const PROTOBUF_LIMIT = 2 ** 31;
 /** Symbolic axis names for dynamic shapes (Hugging Face Optimum's). */
 export const DYNAMIC_AXES = { batch: 'batch_size', seq: 'sequence_length' } as const;
 
-export function buildBertGraph(o: ResolvedOptions): SyntheticGraph {
+/** `externalData`: the weights will go to a side file, so the single-file 2 GiB limit does not apply. */
+export function buildBertGraph(o: ResolvedOptions, externalData = false): SyntheticGraph {
   const { builder: b, style, producer } = createStyle(o);
   const batch = o.batch ?? DYNAMIC_AXES.batch;
   const seq = o.seqLen ?? DYNAMIC_AXES.seq;
@@ -64,9 +65,9 @@ export function buildBertGraph(o: ResolvedOptions): SyntheticGraph {
   const graph = b.build();
   const irVersion = irVersionFor(o.opset);
   const manifest = describe(o, graph, irVersion, sites);
-  if (manifest.initializerBytes >= PROTOBUF_LIMIT) {
+  if (!externalData && manifest.initializerBytes >= PROTOBUF_LIMIT) {
     throw new SyntheticOptionsError(
-      `synthetic BERT: ${manifest.initializerBytes} bytes of weights exceed the 2 GiB protobuf limit of a single-file ONNX model (external data is not supported)`,
+      `synthetic BERT: ${manifest.initializerBytes} bytes of weights exceed the 2 GiB protobuf limit of a single-file ONNX model (write it with its weights in a side file: writeSyntheticBertExternal)`,
     );
   }
   return { options: o, graph, producer, irVersion, manifest };

@@ -9,7 +9,8 @@
  * message that protobufjs would produce from the materialized ModelProto.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { onnx } from 'onnx-proto';
 import type { SyntheticGraph } from './bert.js';
 import type { ValueInfo } from './builder.js';
@@ -213,4 +214,52 @@ export function writeModelSync(g: SyntheticGraph, path: string): number {
     throw error;
   }
   return plan.byteLength;
+}
+
+/** ONNX's TensorProto.DataLocation.EXTERNAL. */
+const EXTERNAL = 1;
+
+/**
+ * Writes the model with every initializer's bytes in the side file `dataFile` (relative to the
+ * model's folder), as `onnx.save_model(..., save_as_external_data=True, all_tensors_to_one_file=True)`
+ * does: each tensor names its place there (location, offset, length). For models over protobuf's
+ * 2 GiB. The side file is streamed one tensor at a time; both files appear by rename, the side
+ * file first.
+ */
+export async function writeModelWithExternalData(g: SyntheticGraph, path: string, dataFile: string): Promise<number> {
+  const dataPath = join(dirname(path), dataFile);
+  const initializer: onnx.ITensorProto[] = [];
+  const dataTemp = tempPathFor(dataPath);
+  const temp = tempPathFor(path);
+  const handle = await open(dataTemp, 'w');
+  let offset = 0;
+  try {
+    const scratch = new ArrayBuffer(g.graph.initializers.reduce((n, t) => Math.max(n, t.byteLength), 0));
+    for (const plan of g.graph.initializers) {
+      const bytes = plan.bytes(scratch);
+      for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+      initializer.push({
+        ...tensorMeta(plan),
+        externalData: [
+          { key: 'location', value: dataFile },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(bytes.length) },
+        ],
+        dataLocation: EXTERNAL,
+      });
+      offset += bytes.length;
+    }
+    await handle.close();
+    const graph = proto.GraphProto.create({ ...graphShell(g), initializer });
+    const model = proto.ModelProto.encode(proto.ModelProto.create({ ...modelShell(g), graph })).finish();
+    await writeFile(temp, model);
+    await rename(dataTemp, dataPath);
+    await rename(temp, path);
+    return model.length;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(dataTemp, { force: true });
+    await rm(temp, { force: true });
+    throw error;
+  }
 }

@@ -9,9 +9,10 @@
  * stream keyed by its Hugging Face name, so for one seed all styles hold the same weights and compute
  * the same function (up to float rounding; FastGelu approximates GELU).
  */
+import { basename } from 'node:path';
 import type { onnx } from 'onnx-proto';
 import { buildBertGraph } from './bert.js';
-import { encodeModel, toModelProto, writeModel, writeModelSync } from './encode.js';
+import { encodeModel, toModelProto, writeModel, writeModelSync, writeModelWithExternalData } from './encode.js';
 import type { SyntheticBertManifest } from './manifest.js';
 import { resolveOptions, type SyntheticBertOptions } from './options.js';
 
@@ -43,6 +44,16 @@ export function encodeSyntheticBert(options: SyntheticBertOptions = {}): Uint8Ar
 export async function writeSyntheticBert(options: SyntheticBertOptions, path: string): Promise<SyntheticBertManifest> {
   const graph = buildBertGraph(resolveOptions(options));
   await writeModel(graph, path);
+  return graph.manifest;
+}
+
+/**
+ * Writes the model to `path` with every weight in the side file `dataFile` (default: the model's
+ * file name + `.data`, beside it), as ONNX saves models over 2 GiB; so any size can be written.
+ */
+export async function writeSyntheticBertExternal(options: SyntheticBertOptions, path: string, dataFile = `${basename(path)}.data`): Promise<SyntheticBertManifest> {
+  const graph = buildBertGraph(resolveOptions(options), true);
+  await writeModelWithExternalData(graph, path, dataFile);
   return graph.manifest;
 }
 

@@ -3,7 +3,7 @@
  * reference, a checkpoint with only the trainable parameters, the same base.data for every task
  * compiled against the same model, and the same training as the default layout.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,14 @@ describe('a model whose weights are in external data', () => {
         const base = readFileSync(path.join(out, 'base.data'));
         expect(base.subarray(0, side.length).equals(side)).toBe(true);
         expect(base.length).toBeGreaterThan(side.length);
+        // The adapted model reads the side file's weights there too: no second copy of them.
+        const adapted = await readModel(path.join(out, 'model.adapted.onnx'), { externalData: false });
+        const weights = externalTensors(adapted).filter((t) => t.name?.startsWith('bert.'));
+        expect(weights.length).toBeGreaterThan(10);
+        expect(weights.every((t) => t.externalData?.find((e) => e.key === 'location')?.value === 'base.data')).toBe(true);
+        expect(existsSync(path.join(out, 'model.adapted.onnx.data')) ? statSync(path.join(out, 'model.adapted.onnx.data')).size : 0).toBeLessThan(side.length / 100);
+        const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { baseData?: unknown };
+        expect(summary.baseData).toEqual({ copyOf: 'weights.bin', copiedBytes: side.length, copiedFromSideFile: true });
       }
       const run = await train(out, 10);
       expect(run.losses[9]!).toBeLessThan(run.losses[0]!);

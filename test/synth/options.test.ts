@@ -1,5 +1,10 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { describeSyntheticBert, PRESETS, resolveOptions, SyntheticOptionsError, type SyntheticBertOptions } from '../../src/synth/index.js';
+import { tensorBytes } from '../../src/ir/index.js';
+import { externalTensors, readModel } from '../../src/load/index.js';
+import { describeSyntheticBert, PRESETS, resolveOptions, SyntheticOptionsError, writeSyntheticBertExternal, writeSyntheticBertSync, type SyntheticBertOptions } from '../../src/synth/index.js';
 
 describe('resolveOptions', () => {
   test('defaults to a tiny dynamic-shape pytorch BERT with a 2-label classifier', () => {
@@ -76,5 +81,30 @@ describe('describeSyntheticBert', () => {
 
   test('refuses models beyond the 2 GiB protobuf limit', () => {
     expect(() => describeSyntheticBert({ preset: 'large', layers: 48 })).toThrow(/2 GiB protobuf limit/);
+  });
+});
+
+describe('writeSyntheticBertExternal', () => {
+  test('writes the same model with its weights in a side file, as onnx.save does for models over 2 GiB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adapterc-synth-external-'));
+    try {
+      const options = { preset: 'tiny', seed: 4 } as const;
+      writeSyntheticBertSync(options, join(dir, 'inline.onnx'));
+      await writeSyntheticBertExternal(options, join(dir, 'external.onnx'));
+      expect(readdirSync(dir).sort()).toEqual(['external.onnx', 'external.onnx.data', 'inline.onnx']);
+      const inline = await readModel(join(dir, 'inline.onnx'));
+      const external = await readModel(join(dir, 'external.onnx'));
+      expect(externalTensors(external).length).toBe(external.graph.initializers.length);
+      expect(external.graph.nodes).toEqual(inline.graph.nodes);
+      inline.graph.initializers.forEach((t, i) => {
+        const e = external.graph.initializers[i]!;
+        expect([e.name, e.dims]).toEqual([t.name, t.dims]);
+        expect(Buffer.from(tensorBytes(e)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+      });
+      // The side file holds the weights back to back, nothing else.
+      expect(statSync(join(dir, 'external.onnx.data')).size).toBe(inline.graph.initializers.reduce((n, t) => n + tensorBytes(t).length, 0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
