@@ -14,6 +14,7 @@ import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
 import { checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
+import { copyRangesInWorker, type RangeCopy } from './copy-worker.js';
 import { readSparse } from './sparse-read.js';
 
 export type { SourceFile, SourceRange, WritePart } from './deferred.js';
@@ -258,7 +259,7 @@ export async function writeFileAtomically(path: string, parts: readonly WritePar
     throw writeFailure(error, path);
   }
   try {
-    await writeParts(handle, parts);
+    await writePartsInPlace(handle, parts);
     if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
@@ -269,6 +270,38 @@ export async function writeFileAtomically(path: string, parts: readonly WritePar
     if (error instanceof AdapterError) throw error;
     throw writeFailure(error, path);
   }
+}
+
+/** File ranges of at least this many bytes in all are copied by a worker thread (`copy-worker.ts`). */
+const WORKER_FROM = 32 * 1024 * 1024;
+
+/**
+ * Writes `parts` in order into the new, empty file `handle`: as `writeParts` does, except that
+ * when the file ranges are large, a worker thread copies them into their places while this thread
+ * writes the bytes between them.
+ */
+async function writePartsInPlace(handle: FileHandle, parts: readonly WritePart[]): Promise<void> {
+  const copies: RangeCopy[] = [];
+  // Consecutive byte parts, each run written with one gathering write at its place.
+  const runs: { at: number; bytes: Uint8Array[] }[] = [];
+  let at = 0;
+  let previousWasBytes = false;
+  for (const part of parts) {
+    if (isSourceRange(part)) copies.push({ range: part, at });
+    else if (previousWasBytes) runs[runs.length - 1]!.bytes.push(part);
+    else runs.push({ at, bytes: [part] });
+    previousWasBytes = !isSourceRange(part);
+    at += part.length;
+  }
+  if (copies.reduce((n, c) => n + c.range.length, 0) < WORKER_FROM) return writeParts(handle, parts);
+  const copied = copyRangesInWorker(handle.fd, copies);
+  try {
+    for (const run of runs) await writeAll(handle, run.bytes, run.at);
+  } finally {
+    // Never leave the worker's failure unhandled, nor close the file under it.
+    await copied.catch(() => undefined);
+  }
+  await copied;
 }
 
 /**
@@ -320,13 +353,18 @@ async function copyRange(target: FileHandle, range: SourceRange, buffers: [Buffe
   }
 }
 
-/** Linux writes at most about 2 GiB and 1024 buffers per call, and may write less: loop until done. */
-async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+/**
+ * Linux writes at most about 2 GiB and 1024 buffers per call, and may write less: loop until done.
+ * At `handle`'s position, or at `position` if given.
+ */
+async function writeAll(handle: FileHandle, parts: readonly Uint8Array[], position?: number): Promise<void> {
   const BATCH = 512;
   let queue = parts.filter((p) => p.length > 0);
+  let at = position;
   while (queue.length > 0) {
     const batch = queue.slice(0, BATCH);
-    let { bytesWritten } = await handle.writev(batch);
+    let { bytesWritten } = at === undefined ? await handle.writev(batch) : await handle.writev(batch, at);
+    if (at !== undefined) at += bytesWritten;
     let consumed = 0;
     while (consumed < batch.length && bytesWritten >= batch[consumed]!.length) {
       bytesWritten -= batch[consumed]!.length;

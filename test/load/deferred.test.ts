@@ -3,11 +3,11 @@
  * compile does): the same model as a whole read, bytes read only when asked for, file ranges
  * streamed by the writers, and a file that changes meanwhile refused.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/diagnostics/index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/emit/checkpoint/index.js';
 import { isParameter } from '../../src/emit/training-graphs.js';
@@ -122,6 +122,54 @@ describe('writing file ranges', () => {
     await writeFileAtomically(out, parts, false);
     expect(deferredReads()).toBe(before);
     expect(readFileSync(out).equals(Buffer.concat(expected))).toBe(true);
+  });
+
+  describe('over 32 MiB of ranges: copied by a worker thread while the bytes between are written', () => {
+    // 140,000 x 64 word embeddings: 35.8 MB, one range over the worker's threshold.
+    let file: string;
+    let model: Model;
+    beforeAll(async () => {
+      file = synthetic('worker.onnx', 12, 140_000);
+      model = await readModel(file, { deferTensorsFrom: 4096 });
+    });
+
+    it('writes the same file as the bytes read whole', async () => {
+      const deferred = model.graph.initializers.filter((t) => deferredRange(t) !== undefined);
+      expect(deferred.reduce((n, t) => n + deferredRange(t)!.length, 0)).toBeGreaterThan(32 * 1024 * 1024);
+      const source = readFileSync(file);
+      const parts: WritePart[] = [];
+      const expected: Uint8Array[] = [];
+      deferred.forEach((t, i) => {
+        const marker = new Uint8Array(i + 1).fill(i);
+        const range = deferredRange(t)!;
+        parts.push(marker, tensorSource(t));
+        expected.push(marker, source.subarray(range.offset, range.offset + range.length));
+      });
+      // The file ends with a range: the worker's writes give the file its length.
+      const last = deferred[deferred.length - 1]!;
+      parts.push(tensorSource(last));
+      expected.push(source.subarray(deferredRange(last)!.offset, deferredRange(last)!.offset + deferredRange(last)!.length));
+      const before = deferredReads();
+      const out = join(scratch, 'worker.bin');
+      await writeFileAtomically(out, parts, false);
+      expect(deferredReads()).toBe(before);
+      expect(readFileSync(out).equals(Buffer.concat(expected))).toBe(true);
+    });
+
+    it('refuses (ADP2002) a source that changed, and leaves nothing behind', async () => {
+      const big = model.graph.initializers.find((t) => (deferredRange(t)?.length ?? 0) > 32 * 1024 * 1024)!;
+      const handle = await open(file, 'a');
+      await handle.write(Buffer.from([1]));
+      await handle.close();
+      const dir = mkdtempSync(join(scratch, 'worker-refused-'));
+      const error = await writeFileAtomically(join(dir, 'out.bin'), [new Uint8Array(8), tensorSource(big)], false).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(AdapterError);
+      expect((error as AdapterError).diagnostics[0]!.code).toBe('ADP2002');
+      expect(readdirSync(dir)).toEqual([]);
+    });
   });
 
   it('a checkpoint of deferred tensors is the checkpoint of the same tensors read whole', async () => {
