@@ -102,8 +102,9 @@ export const compileCommand: Command = {
     const defaultOut = path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`);
     const out = values['out'] === undefined ? defaultOut : inputPath(io.cwd, values['out'] as string);
     if (values['inference']) {
-      await writeInferenceModel(out, model, summary);
+      await stageAsync('write files', () => writeInferenceModel(out, model, summary));
       io.stdout(`${renderSummary(summary)}\n\nwrote ${path.join(out, ADAPTED_MODEL)} and ${path.join(out, 'summary.json')}`);
+      if (values['timings']) io.stderr(renderStageTimes(stageTimes(), startup, performance.now()));
       return ExitCode.ok;
     }
     const inference = cloneModel(model);
