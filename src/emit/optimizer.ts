@@ -281,18 +281,9 @@ function sequenceType(elemType: number): ValueType {
   w.messageField(TYPE_SEQUENCE, (sequence) =>
     sequence.messageField(ELEM_TYPE, (element) => element.messageField(TYPE_TENSOR, (tensor) => tensor.varintField(ELEM_TYPE, elemType))),
   );
-  return { preserved: [{ field: TYPE_SEQUENCE, bytes: concat(w.parts()) }] };
+  return { preserved: [{ field: TYPE_SEQUENCE, bytes: w.joined() }] };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Whether a value's declared type is `seq(tensor(elemType))` as `sequenceValueInfo` writes it. */
 export function isSequenceOf(v: ValueInfo, elemType: number): boolean {

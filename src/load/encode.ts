@@ -35,7 +35,8 @@ import {
   TypeProtoTensor,
   ValueInfoProto,
 } from './schema.js';
-import { Writer } from './wire.js';
+import { deferredRange, isSourceRange, type WritePart } from './deferred.js';
+import { joinWriteParts, Writer } from './wire.js';
 
 export interface EncodeOptions {
   /**
@@ -49,9 +50,12 @@ export interface EncodeOptions {
   readonly relocated?: ReadonlyMap<Tensor, readonly StringEntry[]>;
 }
 
-/** The encoded model as parts in order (small fields copied, large byte fields by reference). */
+/**
+ * The encoded model as parts in order: small fields copied, large byte fields by reference, and
+ * the raw_data of deferred tensors (`deferred.ts`) as ranges of the file they are still in.
+ */
 export interface EncodedParts {
-  readonly parts: readonly Uint8Array[];
+  readonly parts: readonly WritePart[];
   readonly length: number;
 }
 
@@ -189,7 +193,8 @@ function bytesOf(values: ArrayBufferView): Uint8Array {
  * described by external_data entries.
  */
 interface TensorStorage {
-  readonly rawData?: Uint8Array;
+  /** The raw_data: bytes, or where a deferred tensor's bytes still are (never read here). */
+  readonly rawData?: WritePart;
   /** Whether the typed data fields (float_data, ...) are written. */
   readonly typed: boolean;
   readonly externalData?: readonly StringEntry[];
@@ -199,16 +204,17 @@ interface TensorStorage {
 function tensorStorage(t: Tensor, options: EncodeOptions): TensorStorage {
   const relocated = options.relocated?.get(t);
   if (relocated !== undefined) return { typed: false, externalData: relocated, dataLocation: DataLocation.EXTERNAL };
+  const raw = deferredRange(t) ?? t.rawData;
   if (t.dataLocation === DataLocation.EXTERNAL && options.externalData === 'inline') {
-    if (t.rawData === undefined) {
+    if (raw === undefined) {
       throw new Error(`tensor '${t.name ?? ''}' has external data that was never read; call resolveExternalData first`);
     }
-    return { typed: false, rawData: t.rawData };
+    return { typed: false, rawData: raw };
   }
   if (t.dataLocation === DataLocation.EXTERNAL) return { typed: false, externalData: t.externalData ?? [], dataLocation: t.dataLocation };
   return {
     typed: true,
-    ...(t.rawData === undefined ? {} : { rawData: t.rawData }),
+    ...(raw === undefined ? {} : { rawData: raw }),
     ...(t.externalData === undefined ? {} : { externalData: t.externalData }),
     ...(t.dataLocation === undefined ? {} : { dataLocation: t.dataLocation }),
   };
@@ -237,7 +243,10 @@ function writeTensor(w: Writer, t: Tensor, options: EncodeOptions): void {
   p(f.name);
   if (t.name !== undefined) w.stringField(f.name, t.name);
   p(f.raw_data);
-  if (storage.rawData !== undefined) w.bytesField(f.raw_data, storage.rawData);
+  if (storage.rawData !== undefined) {
+    if (isSourceRange(storage.rawData)) w.rangeField(f.raw_data, storage.rawData);
+    else w.bytesField(f.raw_data, storage.rawData);
+  }
   p(f.double_data);
   if (typed.doubleData !== undefined && typed.doubleData.length > 0) w.bytesField(f.double_data, bytesOf(typed.doubleData));
   p(f.uint64_data);
@@ -326,7 +335,7 @@ function writeStringEntry(w: Writer, e: StringEntry): void {
   p(END);
 }
 
-/** Joins encoded parts into one buffer (one allocation of the final size). */
+/** Joins encoded parts into one buffer (one allocation of the final size; deferred tensors' bytes read). */
 export function joinParts(encoded: EncodedParts): Buffer {
-  return Buffer.concat(encoded.parts, encoded.length);
+  return joinWriteParts(encoded.parts, encoded.length);
 }

@@ -6,6 +6,7 @@
  * https://protobuf.dev/programming-guides/encoding/
  */
 import { Buffer, isUtf8 } from 'node:buffer';
+import { isSourceRange, readRange, type SourceRange, type WritePart } from './deferred.js';
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
@@ -231,7 +232,7 @@ const EMPTY = Buffer.alloc(0);
  * costs is proportional to the small parts of the model times the nesting depth, which is tiny.
  */
 export class Writer {
-  private readonly done: Uint8Array[] = [];
+  private readonly done: WritePart[] = [];
   private doneLength = 0;
   private scratch: Buffer = EMPTY;
   private pos = 0;
@@ -337,18 +338,47 @@ export class Writer {
     this.pos += this.scratch.write(text, this.pos, length, 'utf8');
   }
 
+  /** A bytes field whose contents stay in a file: written later by copying `range` (see `WritePart`). */
+  rangeField(field: number, range: SourceRange): void {
+    this.tag(field, WireType.LEN);
+    this.varint(range.length);
+    this.range(range);
+  }
+
+  private range(range: SourceRange): void {
+    this.flushScratch();
+    this.done.push(range);
+    this.doneLength += range.length;
+  }
+
   /** A nested message, encoded by `write` into a child writer. */
   messageField(field: number, write: (w: Writer) => void): void {
     const child = new Writer();
     write(child);
     this.tag(field, WireType.LEN);
     this.varint(child.length);
-    for (const part of child.parts()) this.raw(part);
+    for (const part of child.parts()) {
+      if (isSourceRange(part)) this.range(part);
+      else this.raw(part);
+    }
   }
 
-  /** The encoded bytes so far, in order. */
-  parts(): Uint8Array[] {
+  /** The encoded message so far, in order: bytes, and file ranges from `rangeField`. */
+  parts(): WritePart[] {
     this.flushScratch();
     return this.done;
   }
+
+  /** The encoded message in one buffer (file ranges read). */
+  joined(): Buffer {
+    return joinWriteParts(this.parts(), this.length);
+  }
+}
+
+/** `parts` (of `length` bytes in all) in one buffer, file ranges read. */
+export function joinWriteParts(parts: readonly WritePart[], length: number): Buffer {
+  return Buffer.concat(
+    parts.map((p) => (isSourceRange(p) ? readRange(p) : p)),
+    length,
+  );
 }

@@ -1,7 +1,7 @@
 /** A tiny synthetic BERT saved with its large tensors in a side file, as ONNX saves models over 2 GiB. */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { encodeModelParts } from '../../src/load/encode.js';
+import { encodeModelParts, joinParts } from '../../src/load/encode.js';
 import { layoutExternalData } from '../../src/load/external.js';
 import { readModel } from '../../src/load/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
@@ -16,6 +16,6 @@ export async function writeExternalDataModel(dir: string, seed: number): Promise
   const file = path.join(dir, 'external.onnx');
   // The model was read whole, so every part is bytes.
   writeFileSync(side, Buffer.concat(layout.parts as Uint8Array[]));
-  writeFileSync(file, Buffer.concat(encodeModelParts(model, { relocated: layout.entries }).parts));
+  writeFileSync(file, joinParts(encodeModelParts(model, { relocated: layout.entries })));
   return { inline, model: file, side };
 }

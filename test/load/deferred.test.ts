@@ -205,6 +205,20 @@ describe('writing file ranges', () => {
 });
 
 describe('compile reads no large weight into memory', () => {
+  it('--inference: the adapted model holds the weights, copied from the model file', async () => {
+    const file = synthetic('compile-inference.onnx', 13);
+    const out = join(mkdtempSync(join(scratch, 'out-inference-')), 'out');
+    const before = deferredReads();
+    const r = await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--inference']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(deferredReads()).toBe(before);
+    const whole = await readModel(file);
+    const adapted = new Map((await readModel(join(out, 'model.adapted.onnx'))).graph.initializers.map((t) => [t.name, t]));
+    const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
+    expect(weights.length).toBeGreaterThan(0);
+    for (const t of weights) expect(Buffer.from(tensorBytes(adapted.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+  });
+
   for (const layout of ['default', 'shared-base']) {
     it(`--layout ${layout}: the artifacts hold the model's weights, copied from its file`, async () => {
       const file = synthetic(`compile-${layout}.onnx`, 10);

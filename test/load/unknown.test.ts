@@ -11,7 +11,7 @@ import { Writer } from '../../src/load/wire.js';
 function field(write: (w: Writer) => void): Uint8Array {
   const w = new Writer();
   write(w);
-  return Buffer.concat(w.parts());
+  return w.joined();
 }
 
 const raw = (number: number, write: (w: Writer) => void): RawField => ({ field: number, bytes: field(write) });

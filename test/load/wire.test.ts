@@ -8,7 +8,7 @@ import { Reader, Writer } from '../../src/load/wire.js';
 function bytesOf(write: (w: Writer) => void): Buffer {
   const w = new Writer();
   write(w);
-  return Buffer.concat(w.parts());
+  return w.joined();
 }
 
 /** A ModelProto with one graph holding one node with the given attribute bytes, and one initializer. */
