@@ -13,7 +13,7 @@ import { checkSpecFile } from '../check/check.js';
 import { discover } from '../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/index.js';
-import { readModel } from '../load/index.js';
+import { DEFERRED_FROM, readModel } from '../load/index.js';
 import { ARTIFACTS, BASE_DATA } from '../emit/artifacts.js';
 import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
@@ -38,14 +38,15 @@ export interface MergedExport {
 }
 
 /**
- * The artifacts' adapted model, its weights in memory. It reads most of them from the folder's
+ * The artifacts' adapted model. It reads most of its weights from the folder's
  * checkpoint or base.data (ONNX external data into those files): those become ordinary inline
  * tensors again, as they were in the source model, so what is exported stands on its own. Weights
  * the source model kept in its side file (in the shared-base layout, the part of base.data that is
  * a copy of that file) stay external data, and are written to the exported model's side file.
  */
 async function readAdaptedModel(artifacts: ArtifactsFolder): Promise<Model> {
-  const model = await readModel(artifacts.adaptedModel);
+  // The weights stay in the folder's files until written: the exported model copies them from there.
+  const model = await readModel(artifacts.adaptedModel, { deferTensorsFrom: DEFERRED_FROM });
   const base = artifacts.summary.baseData;
   const fromSideFile = (t: Tensor): boolean => {
     const entry = (key: string): number => Number(t.externalData?.find((e) => e.key === key)?.value ?? Number.NaN);
