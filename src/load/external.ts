@@ -70,10 +70,11 @@ function fsProblem(error: unknown): string {
 /**
  * Reads the bytes of every tensor with external data into its `rawData`; paths are relative to
  * `folder` (the model's folder). `file` names the model in messages. Tensors whose data was already
- * read are skipped. With `defer`, the files and ranges are checked the same way but the bytes are
- * left in their files until something reads them (see `deferred.ts`).
+ * read are skipped. With `deferFrom`, the files and ranges are checked the same way but the bytes
+ * of tensors of at least that many bytes are left in their files until something reads them (see
+ * `deferred.ts`).
  */
-export async function resolveExternalData(model: Model, folder: string, file: string, options: { readonly defer?: boolean } = {}): Promise<void> {
+export async function resolveExternalData(model: Model, folder: string, file: string, options: { readonly deferFrom?: number } = {}): Promise<void> {
   const pending = externalTensors(model).filter((t) => !hasRawData(t));
   const byLocation = new Map<string, { tensor: Tensor; ref: ExternalRef }[]>();
   for (const tensor of pending) {
@@ -108,7 +109,7 @@ export async function resolveExternalData(model: Model, folder: string, file: st
             diagnostic('ADP2008', { tensor: tensorLabel(tensor), location, end, size }, { file }, `'${location}' is incomplete; copy or download it again`),
           ]);
         }
-        if (options.defer) deferTensorData(tensor, { file: source, offset: ref.offset, length: end - ref.offset });
+        if (options.deferFrom !== undefined && end - ref.offset >= options.deferFrom) deferTensorData(tensor, { file: source, offset: ref.offset, length: end - ref.offset });
         else tensor.rawData = await readRange(handle, ref.offset, end - ref.offset, location, file, tensor);
       }
     } finally {

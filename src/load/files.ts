@@ -23,8 +23,8 @@ export interface ReadOptions {
   /** Read the data of tensors kept in side files (default true). */
   readonly externalData?: boolean;
   /**
-   * Leave the bytes of large weights (the inline raw_data of initializers with at least this many
-   * bytes, and all external data) in their files until something reads them: see `deferred.ts`.
+   * Leave the bytes of large weights (initializers with at least this many bytes of raw_data,
+   * inline or external) in their files until something reads them: see `deferred.ts`.
    * Default: read everything.
    */
   readonly deferTensorsFrom?: number;
@@ -69,7 +69,7 @@ export async function readModel(path: string, options: ReadOptions = {}): Promis
   const side = new Map<string, SourceFile>();
   sources.set(model, { model: file, bytes, side });
   if (options.externalData !== false) {
-    await resolveExternalData(model, dirname(path), path, { defer: options.deferTensorsFrom !== undefined });
+    await resolveExternalData(model, dirname(path), path, options.deferTensorsFrom === undefined ? {} : { deferFrom: options.deferTensorsFrom });
     for (const t of externalTensors(model)) {
       const location = t.externalData?.find((e) => e.key === 'location')?.value;
       if (location === undefined || side.has(location)) continue;

@@ -204,6 +204,24 @@ describe('writing file ranges', () => {
   });
 });
 
+describe('export from a shared-base folder reads no large weight into memory', () => {
+  it('copies the base weights from base.data into the exported model', async () => {
+    const file = synthetic('export.onnx', 14);
+    const out = join(mkdtempSync(join(scratch, 'out-export-')), 'out');
+    expect((await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--layout', 'shared-base'])).code).toBe(0);
+    const exported = join(scratch, 'exported.onnx');
+    const before = deferredReads();
+    const r = await cli(['export', out, '-o', exported]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(deferredReads()).toBe(before);
+    const whole = await readModel(file);
+    const result = new Map((await readModel(exported)).graph.initializers.map((t) => [t.name, t]));
+    const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
+    expect(weights.length).toBeGreaterThan(0);
+    for (const t of weights) expect(Buffer.from(tensorBytes(result.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+  });
+});
+
 describe('compile reads no large weight into memory', () => {
   it('--inference: the adapted model holds the weights, copied from the model file', async () => {
     const file = synthetic('compile-inference.onnx', 13);
