@@ -5,10 +5,20 @@
  * sizes and sequence lengths, and reports every value: a dim that differs between the two runs
  * depends on the input size (dynamic); the others are fixed.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { dataTypeBits, DataType, elementCount, elemTypeOf, makeValueInfo, shapeOf, type Model, type ValueInfo } from '../ir/index.js';
 import { encodeModel } from '../load/index.js';
+
+/**
+ * onnxruntime-node, loaded on first use: its native library takes about 50 ms to load, which the
+ * commands that never probe (check, fmt, inspect, compile --inference) need not pay.
+ */
+let onnxruntime: typeof Ort | undefined;
+async function loadOnnxruntime(): Promise<typeof Ort> {
+  onnxruntime ??= await import('onnxruntime-node');
+  return onnxruntime;
+}
 
 export interface ProbedValue {
   readonly elemType: string;
@@ -44,7 +54,7 @@ function concreteDims(input: ValueInfo, run: (typeof runs)[number]): number[] {
 }
 
 /** Inputs that look like real ones: token ids 1..5, a full attention mask, token types 0, positions within the sequence, small floats. */
-function feedFor(input: ValueInfo, run: (typeof runs)[number], labelClasses: number): ort.Tensor {
+function feedFor(ort: typeof Ort, input: ValueInfo, run: (typeof runs)[number], labelClasses: number): Ort.Tensor {
   const dims = concreteDims(input, run);
   const count = dims.reduce((a, b) => a * b, 1);
   const name = input.name.toLowerCase();
@@ -72,19 +82,19 @@ function feedFor(input: ValueInfo, run: (typeof runs)[number], labelClasses: num
 const LARGE = 1024;
 
 /** ONNX element types a zero weight can be fed as: a tensor over `count` elements at the start of `buffer`. */
-const ZERO_FEEDS: Partial<Record<number, (buffer: ArrayBuffer, count: number, dims: readonly number[]) => ort.Tensor>> = {
-  [DataType.FLOAT]: (b, n, dims) => new ort.Tensor('float32', new Float32Array(b, 0, n), dims),
-  [DataType.INT64]: (b, n, dims) => new ort.Tensor('int64', new BigInt64Array(b, 0, n), dims),
-  [DataType.INT32]: (b, n, dims) => new ort.Tensor('int32', new Int32Array(b, 0, n), dims),
-  [DataType.UINT8]: (b, n, dims) => new ort.Tensor('uint8', new Uint8Array(b, 0, n), dims),
-  [DataType.BOOL]: (b, n, dims) => new ort.Tensor('bool', new Uint8Array(b, 0, n), dims),
+const ZERO_FEEDS: Partial<Record<number, (ort: typeof Ort, buffer: ArrayBuffer, count: number, dims: readonly number[]) => Ort.Tensor>> = {
+  [DataType.FLOAT]: (ort, b, n, dims) => new ort.Tensor('float32', new Float32Array(b, 0, n), dims),
+  [DataType.INT64]: (ort, b, n, dims) => new ort.Tensor('int64', new BigInt64Array(b, 0, n), dims),
+  [DataType.INT32]: (ort, b, n, dims) => new ort.Tensor('int32', new Int32Array(b, 0, n), dims),
+  [DataType.UINT8]: (ort, b, n, dims) => new ort.Tensor('uint8', new Uint8Array(b, 0, n), dims),
+  [DataType.BOOL]: (ort, b, n, dims) => new ort.Tensor('bool', new Uint8Array(b, 0, n), dims),
 };
 
 /** The probe model and the zero weights to feed it. */
 interface WeightlessProbe {
   readonly model: Model;
   /** Feeds for the weights that became graph inputs: views of one shared zero buffer. */
-  readonly zeros: Record<string, ort.Tensor>;
+  readonly zeros: Record<string, Ort.Tensor>;
 }
 
 /**
@@ -95,15 +105,15 @@ interface WeightlessProbe {
  * the feeds' memory as given. (Materializing the zeros in the graph, with ConstantOfShape, filled
  * 1.3 GB twice per probe for BERT-large: 2.7 s of its compile.)
  */
-function weightlessCopy(model: Model): WeightlessProbe {
+function weightlessCopy(ort: typeof Ort, model: Model): WeightlessProbe {
   const graph = model.graph;
   const large = graph.initializers.filter((t) => t.name && elementCount(t) > LARGE && ZERO_FEEDS[t.dataType ?? -1] !== undefined);
   const names = new Set(large.map((t) => t.name));
   const bytes = Math.max(0, ...large.map((t) => (elementCount(t) * dataTypeBits(t.dataType)!) / 8));
   const buffer = new ArrayBuffer(bytes);
-  const zeros: Record<string, ort.Tensor> = {};
+  const zeros: Record<string, Ort.Tensor> = {};
   for (const t of large) {
-    zeros[t.name!] = ZERO_FEEDS[t.dataType!]!(buffer, elementCount(t), t.dims);
+    zeros[t.name!] = ZERO_FEEDS[t.dataType!]!(ort, buffer, elementCount(t), t.dims);
   }
   return {
     model: {
@@ -125,16 +135,17 @@ function weightlessCopy(model: Model): WeightlessProbe {
  */
 export async function probeShapes(model: Model, file: string, labelClasses = 2, threads = 1): Promise<ShapeTable> {
   const values = [...new Set(model.graph.nodes.flatMap((n) => n.outputs).filter((o) => o !== ''))];
-  const { model: probe, zeros } = weightlessCopy(model);
+  const ort = await loadOnnxruntime();
+  const { model: probe, zeros } = weightlessCopy(ort, model);
   probe.graph.outputs = values.map((name) => ({ name }));
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const inputs = model.graph.inputs.filter((i) => !initializers.has(i.name));
-  const results: Array<Record<string, ort.Tensor>> = [];
+  const results: Array<Record<string, Ort.Tensor>> = [];
   try {
     // Inline: tensors read from a side file are in memory, and onnxruntime is given bytes, not a path.
     const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', intraOpNumThreads: threads });
     try {
-      for (const run of runs) results.push(await session.run({ ...zeros, ...Object.fromEntries(inputs.map((i) => [i.name, feedFor(i, run, labelClasses)])) }));
+      for (const run of runs) results.push(await session.run({ ...zeros, ...Object.fromEntries(inputs.map((i) => [i.name, feedFor(ort, i, run, labelClasses)])) }));
     } finally {
       await session.release();
     }
