@@ -173,10 +173,18 @@ function sequenceOf(info: ArtifactsInfo, batch: readonly EncodedExample[]): numb
 }
 
 /** One batch's feeds; a masked-LM batch is masked first with `rng`. */
-function feedsFor(info: ArtifactsInfo, batch: readonly EncodedExample[], pad: number, masking: MaskingVocabulary | undefined, rng: Uint32Source | undefined): { feeds: Feeds; masked: number } {
-  if (info.task !== 'masked_lm') return { feeds: batchFeeds(batch, info.inputs, info.task, pad, shapeFor(info, batch.length)), masked: 0 };
+/** The feeds for one batch; for masked-LM, masked from `rng`, with the masked tokens' original ids (`maskedLabels`). */
+function feedsFor(info: ArtifactsInfo, batch: readonly EncodedExample[], pad: number, masking: MaskingVocabulary | undefined, rng: Uint32Source | undefined): { feeds: Feeds; maskedLabels: readonly number[] } {
+  if (info.task !== 'masked_lm') return { feeds: batchFeeds(batch, info.inputs, info.task, pad, shapeFor(info, batch.length)), maskedLabels: [] };
   const made = maskBatch(batch, sequenceOf(info, batch), masking!, rng!);
-  return { feeds: batchFeeds(made.examples, info.inputs, info.task, pad, { ...shapeFor(info, batch.length), masked: made.masked }), masked: made.masked.positions.length };
+  return { feeds: batchFeeds(made.examples, info.inputs, info.task, pad, { ...shapeFor(info, batch.length), masked: made.masked }), maskedLabels: made.masked.labels };
+}
+
+/** The index of the highest of the `width` scores in row `row` of `data`. */
+function argmaxRow(data: Float32Array, row: number, width: number): number {
+  let best = 0;
+  for (let c = 1; c < width; c++) if (data[row * width + c]! > data[row * width + best]!) best = c;
+  return best;
 }
 
 /**
@@ -190,19 +198,14 @@ export async function evaluateMaskedLm(session: TrainingSession, info: Artifacts
   let correct = 0;
   let total = 0;
   for (const batch of chunk(examples, batchSize)) {
-    const made = maskBatch(batch, sequenceOf(info, batch), masking, rng);
-    const out = await session.evalStep(batchFeeds(made.examples, info.inputs, info.task, pad, { ...shapeFor(info, batch.length), masked: made.masked }));
-    const n = made.masked.positions.length;
+    const { feeds, maskedLabels } = feedsFor(info, batch, pad, masking, rng);
+    const out = await session.evalStep(feeds);
+    const n = maskedLabels.length;
     lossSum += (out[info.outputs[0]!]!.data as Float32Array)[0]! * n;
     const scores = out[info.outputs[1]!];
     if (scores === undefined) throw new Error(`the eval model returned no '${info.outputs[1]}' output`);
-    const data = scores.data as Float32Array;
     const width = scores.dims[scores.dims.length - 1]!;
-    for (let r = 0; r < n; r++) {
-      let best = 0;
-      for (let c = 1; c < width; c++) if (data[r * width + c]! > data[r * width + best]!) best = c;
-      if (best === made.masked.labels[r]) correct++;
-    }
+    for (let r = 0; r < n; r++) if (argmaxRow(scores.data as Float32Array, r, width) === maskedLabels[r]) correct++;
     total += n;
   }
   return { examples: examples.length, loss: lossSum / Math.max(1, total), accuracy: correct / Math.max(1, total), masked: total };
@@ -221,12 +224,7 @@ export async function evaluate(session: TrainingSession, info: ArtifactsInfo, ex
     const data = scores.data as Float32Array;
     const width = scores.dims.length > 1 ? scores.dims[scores.dims.length - 1]! : 1;
     for (let r = 0; r < batch.length; r++) {
-      if (info.task === 'regression') predictions.push(data[r * width]!);
-      else {
-        let best = 0;
-        for (let c = 1; c < width; c++) if (data[r * width + c]! > data[r * width + best]!) best = c;
-        predictions.push(best);
-      }
+      predictions.push(info.task === 'regression' ? data[r * width]! : argmaxRow(data, r, width));
     }
   }
   const labels = examples.map((e) => e.label);
