@@ -13,7 +13,7 @@ import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
 import { externalTensors, hasRawData, isSourceRange, modelSourceFile, writeFileAtomically, writeModel } from '../load/index.js';
-import { layoutExternalData } from '../load/external.js';
+import { externalDataEntries, layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
@@ -189,16 +189,7 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
   } else {
     await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
     await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
-    const inCheckpoint = new Map(
-      [...prepared.inCheckpoint].map(([t, at]) => [
-        t,
-        [
-          { key: 'location', value: ARTIFACTS.checkpoint },
-          { key: 'offset', value: String(at.offset) },
-          { key: 'length', value: String(at.length) },
-        ],
-      ]),
-    );
+    const inCheckpoint = new Map([...prepared.inCheckpoint].map(([t, at]) => [t, externalDataEntries(ARTIFACTS.checkpoint, at.offset, at.length)]));
     await writeAdaptedModel(temporary, inference, inCheckpoint, false);
   }
   await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));

@@ -18,7 +18,7 @@
 import { open } from 'node:fs/promises';
 import type { Model, StringEntry, Tensor } from '../ir/index.js';
 import { copySourceFile, sourceRange, writeFileAtomically, writeParts, type SourceFile, type SourceRange } from '../load/index.js';
-import { layoutExternalData } from '../load/external.js';
+import { externalDataEntries, layoutExternalData } from '../load/external.js';
 
 /** The file name, beside the models that reference it. */
 export const BASE_DATA = 'base.data';
@@ -45,11 +45,7 @@ export async function writeBaseData(file: string, model: Model, tensors: readonl
     await copySourceFile(copied, file);
     for (const [t, range] of ranges) {
       if (range.file !== copied) continue;
-      entries.set(t, [
-        { key: 'location', value: BASE_DATA },
-        { key: 'offset', value: String(range.offset) },
-        { key: 'length', value: String(range.length) },
-      ]);
+      entries.set(t, externalDataEntries(BASE_DATA, range.offset, range.length));
     }
     rest = tensors.filter((t) => !entries.has(t));
   }

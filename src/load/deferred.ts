@@ -77,13 +77,16 @@ export function deferredReads(): number {
   return reads;
 }
 
+/** ADP2002: `file` changed after it was read (its bytes are no longer the tensors that were read). */
+export function changedWhileCompiling(file: SourceFile): AdapterError {
+  return new AdapterError([
+    diagnostic('ADP2002', { file: file.path, reason: 'it changed while adapterc was compiling' }, { file: file.path }, 'compile again once the file is complete'),
+  ]);
+}
+
 /** Throws ADP2002 unless the file still has the size and modification time it had when read. */
 export function checkUnchanged(file: SourceFile, now: { size: number; mtimeMs: number }): void {
-  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
-    throw new AdapterError([
-      diagnostic('ADP2002', { file: file.path, reason: 'it changed while adapterc was compiling' }, { file: file.path }, 'compile again once the file is complete'),
-    ]);
-  }
+  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) throw changedWhileCompiling(file);
 }
 
 /** Reads `range` into `into`, synchronously; fails with ADP2002 if the file changed since it was read. */
@@ -99,7 +102,7 @@ export function readRangeInto(range: SourceRange, into: Uint8Array): void {
     let done = 0;
     while (done < range.length) {
       const n = readSync(fd, into, done, range.length - done, range.offset + done);
-      if (n === 0) checkUnchanged(range.file, { size: -1, mtimeMs: -1 });
+      if (n === 0) throw changedWhileCompiling(range.file);
       done += n;
     }
   } finally {

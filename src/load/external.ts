@@ -141,6 +141,15 @@ export interface ExternalLayout {
   readonly length: number;
 }
 
+/** The external_data entries that place a tensor's `length` bytes at `offset` in the file `location`. */
+export function externalDataEntries(location: string, offset: number, length: number): StringEntry[] {
+  return [
+    { key: 'location', value: location },
+    { key: 'offset', value: String(offset) },
+    { key: 'length', value: String(length) },
+  ];
+}
+
 /** Large tensors start at page boundaries so that ONNX Runtime can memory-map them. */
 const ALIGN_FROM = 1024 * 1024;
 const PAGE = 4096;
@@ -164,12 +173,7 @@ export function layoutExternalData(tensors: readonly Tensor[], location: string,
       length += padding;
     }
     const kept = (tensor.externalData ?? []).filter((e) => e.key !== 'location' && e.key !== 'offset' && e.key !== 'length');
-    entries.set(tensor, [
-      { key: 'location', value: location },
-      { key: 'offset', value: String(length) },
-      { key: 'length', value: String(data.length) },
-      ...kept,
-    ]);
+    entries.set(tensor, [...externalDataEntries(location, length, data.length), ...kept]);
     parts.push(data);
     length += data.length;
   }

@@ -12,7 +12,7 @@ import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/types.js';
 import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
-import { checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
+import { changedWhileCompiling, checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
 import { copyRangesInWorker, type RangeCopy } from './copy-worker.js';
 import { readSparse } from './sparse-read.js';
@@ -134,7 +134,7 @@ export async function copySourceFile(source: SourceFile, target: string): Promis
   await copyFile(source.path, target, constants.COPYFILE_FICLONE);
   const [copied, original] = await Promise.all([stat(target), stat(source.path)]);
   checkUnchanged(source, original);
-  checkUnchanged(source, { size: copied.size, mtimeMs: source.mtimeMs });
+  if (copied.size !== source.size) throw changedWhileCompiling(source);
 }
 
 /** Reads the model file but its large initializers' bytes (see `sparse-read.ts`); undefined where the scan gives up. */
@@ -312,7 +312,7 @@ async function writePartsInPlace(handle: FileHandle, parts: readonly WritePart[]
  */
 export async function writeParts(handle: FileHandle, parts: readonly WritePart[]): Promise<void> {
   let run: Uint8Array[] = [];
-  let buffers: [Buffer, Buffer] | undefined;
+  let buffer: Buffer | undefined;
   for (const part of parts) {
     if (!isSourceRange(part)) {
       run.push(part);
@@ -320,8 +320,8 @@ export async function writeParts(handle: FileHandle, parts: readonly WritePart[]
     }
     await writeAll(handle, run);
     run = [];
-    buffers ??= [Buffer.allocUnsafeSlow(COPY_CHUNK), Buffer.allocUnsafeSlow(COPY_CHUNK)];
-    await copyRange(handle, part, buffers);
+    buffer ??= Buffer.allocUnsafeSlow(COPY_CHUNK);
+    await copyRange(handle, part, buffer);
   }
   await writeAll(handle, run);
 }
@@ -329,24 +329,16 @@ export async function writeParts(handle: FileHandle, parts: readonly WritePart[]
 /** File ranges are copied in pieces of this size. */
 const COPY_CHUNK = 1024 * 1024;
 
-/** Copies `range` to `target`'s position, reading the next piece while the last one is written. */
-async function copyRange(target: FileHandle, range: SourceRange, buffers: [Buffer, Buffer]): Promise<void> {
+/** Copies `range` to `target`'s position, a piece at a time (large copies go to `copy-worker.ts` instead). */
+async function copyRange(target: FileHandle, range: SourceRange, buffer: Buffer): Promise<void> {
   const source = await open(range.file.path, 'r');
   try {
     checkUnchanged(range.file, await source.stat());
-    const read = async (buffer: Buffer, done: number): Promise<Buffer> => {
+    for (let done = 0; done < range.length; ) {
       const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, range.length - done), range.offset + done);
-      if (bytesRead === 0 && done < range.length) checkUnchanged(range.file, { size: -1, mtimeMs: -1 });
-      return buffer.subarray(0, bytesRead);
-    };
-    let [spare, next] = buffers;
-    let piece = await read(next, 0);
-    let done = piece.length;
-    while (piece.length > 0) {
-      const [following] = await Promise.all([done < range.length ? read(spare, done) : Promise.resolve(spare.subarray(0, 0)), writeAll(target, [piece])]);
-      [spare, next] = [next, spare];
-      piece = following;
-      done += piece.length;
+      if (bytesRead === 0) throw changedWhileCompiling(range.file);
+      await writeAll(target, [buffer.subarray(0, bytesRead)]);
+      done += bytesRead;
     }
   } finally {
     await source.close();

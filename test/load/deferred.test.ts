@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/diagnostics/index.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/emit/checkpoint/index.js';
+import { sameCheckpoint } from '../../src/emit/artifacts.js';
+import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts } from '../../src/emit/checkpoint/index.js';
 import { isParameter } from '../../src/emit/training-graphs.js';
 import { tensorBytes, type Model, type Tensor } from '../../src/ir/index.js';
 import { deferredRange, deferredReads, readModel, sourceRange, tensorSource, writeFileAtomically, type WritePart } from '../../src/load/index.js';
@@ -179,7 +180,6 @@ describe('writing file ranges', () => {
     const deferred = await readModel(file, { deferTensorsFrom: 1024 });
     const before = deferredReads();
     const out = join(scratch, 'checkpoint');
-    const { encodeCheckpointParts } = await import('../../src/emit/checkpoint/encode.js');
     await writeFileAtomically(out, encodeCheckpointParts({ trainable: [], frozen: frozen(deferred) }).parts, false);
     expect(deferredReads()).toBe(before);
     expect(readFileSync(out).equals(Buffer.from(whole))).toBe(true);
@@ -261,8 +261,6 @@ describe('compile reads no large weight into memory', () => {
 
 describe('the checkpoint written early', () => {
   it('is kept only if the built checkpoint is the same file (bytes, and the same ranges of the same file)', async () => {
-    const { encodeCheckpointParts } = await import('../../src/emit/checkpoint/encode.js');
-    const { sameCheckpoint } = await import('../../src/emit/artifacts.js');
     const file = synthetic('same.onnx', 11);
     const model = await readModel(file, { deferTensorsFrom: 4096 });
     const frozen = model.graph.initializers.filter(isParameter);
