@@ -204,6 +204,15 @@ describe('writing file ranges', () => {
   });
 });
 
+/** `written` (read whole, external data resolved) holds every weight of `source` from 64 KiB up, byte for byte. */
+async function expectLargeWeightsOf(source: string, written: string): Promise<void> {
+  const whole = await readModel(source);
+  const byName = new Map((await readModel(written)).graph.initializers.map((t) => [t.name, t]));
+  const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
+  expect(weights.length).toBeGreaterThan(0);
+  for (const t of weights) expect(Buffer.from(tensorBytes(byName.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+}
+
 describe('export from a shared-base folder reads no large weight into memory', () => {
   it('copies the base weights from base.data into the exported model', async () => {
     const file = synthetic('export.onnx', 14);
@@ -214,11 +223,7 @@ describe('export from a shared-base folder reads no large weight into memory', (
     const r = await cli(['export', out, '-o', exported]);
     expect(r.code, r.stderr).toBe(0);
     expect(deferredReads()).toBe(before);
-    const whole = await readModel(file);
-    const result = new Map((await readModel(exported)).graph.initializers.map((t) => [t.name, t]));
-    const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
-    expect(weights.length).toBeGreaterThan(0);
-    for (const t of weights) expect(Buffer.from(tensorBytes(result.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+    await expectLargeWeightsOf(file, exported);
   });
 });
 
@@ -230,11 +235,7 @@ describe('compile reads no large weight into memory', () => {
     const r = await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--inference']);
     expect(r.code, r.stderr).toBe(0);
     expect(deferredReads()).toBe(before);
-    const whole = await readModel(file);
-    const adapted = new Map((await readModel(join(out, 'model.adapted.onnx'))).graph.initializers.map((t) => [t.name, t]));
-    const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
-    expect(weights.length).toBeGreaterThan(0);
-    for (const t of weights) expect(Buffer.from(tensorBytes(adapted.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+    await expectLargeWeightsOf(file, join(out, 'model.adapted.onnx'));
   });
 
   for (const layout of ['default', 'shared-base']) {
@@ -249,12 +250,7 @@ describe('compile reads no large weight into memory', () => {
       expect(r.stderr).toContain(layout === 'default' ? 'wait for the checkpoint' : 'wait for base.data');
       expect(r.stderr).not.toContain('it differed');
       // The frozen weights arrived intact: in the checkpoint (default) or base.data (shared-base).
-      const whole = await readModel(file);
-      const adapted = await readModel(join(out, 'model.adapted.onnx'));
-      const byName = new Map(adapted.graph.initializers.map((t) => [t.name, t]));
-      const weights = whole.graph.initializers.filter((t) => (t.rawData?.length ?? 0) >= 64 * 1024);
-      expect(weights.length).toBeGreaterThan(0);
-      for (const t of weights) expect(Buffer.from(tensorBytes(byName.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
+      await expectLargeWeightsOf(file, join(out, 'model.adapted.onnx'));
     });
   }
 });
