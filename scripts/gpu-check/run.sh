@@ -12,7 +12,7 @@ export PYTHONUNBUFFERED=1
   echo "## nvidia-smi"; nvidia-smi 2>&1 | head -15
   echo "## python"; command -v python3; python3 --version
   echo "## packages"; python3 -m pip list 2>/dev/null | grep -i -E '^(onnx|onnxruntime|torch|numpy|cupy)[-_a-z]* '
-  echo "## onnxruntime libraries anywhere on this machine"; timeout 120 find / -xdev \( -name 'libonnxruntime*.so*' -o -name 'onnxruntime_pybind11_state*.so' \) 2>/dev/null | head -20
+  echo "## onnxruntime libraries anywhere on this machine"; timeout 120 find / -xdev \( -name 'libonnxruntime*.so*' -o -name 'onnxruntime_pybind11_state*.so' -o -name 'onnxruntime*.whl' \) 2>/dev/null | head -20
   echo "## node"; command -v node || echo "none"
 } > "$out/environment.txt" 2>&1
 cat "$out/environment.txt"
