@@ -20,8 +20,7 @@ import { checkSpecFile } from '../src/check/check.js';
 import { multiplyAdds } from '../src/differentiate/cost.js';
 import { probeShapes } from '../src/differentiate/probe.js';
 import { discover } from '../src/discover/index.js';
-import { buildTrainingGraphs } from '../src/emit/training-graphs.js';
-import { cloneModel, type Model } from '../src/ir/index.js';
+import { buildTrainingGraphs, withoutAccumulators } from '../src/emit/training-graphs.js';
 import { readModel } from '../src/load/index.js';
 import { adaptModel, bindToModel } from '../src/rewrite/rewrite.js';
 import { writeSyntheticBert, type PresetName } from '../src/synth/index.js';
@@ -31,16 +30,6 @@ import { loadOrtTraining } from '../src/runtime/ort-training.js';
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'base' }, steps: { type: 'string', default: '10' } } });
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-/** The training graph without its accumulators (which onnxruntime-node cannot run), gradients as outputs. */
-function backwardOnly(training: Model): Model {
-  const model = cloneModel(training);
-  const accumulators = model.graph.nodes.filter((n) => n.opType === 'InPlaceAccumulatorV2');
-  model.graph.nodes = model.graph.nodes.filter((n) => n.opType !== 'InPlaceAccumulatorV2');
-  model.graph.inputs = model.graph.inputs.filter((i) => !i.name.endsWith('_grad.accumulation.buffer') && i.name !== 'lazy_reset_grad');
-  model.graph.outputs = [model.graph.outputs[0]!, ...accumulators.map((a) => ({ name: a.inputs[1]! }))];
-  return model;
-}
-
 async function arithmetic(file: string, spec: string): Promise<{ ratio: number; forward: number; training: number }> {
   const checked = checkSpecFile(path.join(root, 'specs', spec));
   const model = await readModel(file);
@@ -48,7 +37,7 @@ async function arithmetic(file: string, spec: string): Promise<{ ratio: number; 
   const adaptation = adaptModel(model, found, bindToModel(checked.plan!, found, checked.sources, file));
   const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, file);
   const forward = multiplyAdds(graphs.eval, await probeShapes(graphs.eval, file));
-  const backward = backwardOnly(graphs.training);
+  const backward = withoutAccumulators(graphs.training).model;
   const training = multiplyAdds(backward, await probeShapes(backward, file));
   return { ratio: training / forward, forward, training };
 }

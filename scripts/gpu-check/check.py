@@ -207,7 +207,7 @@ def train_curve(case, sess):
     for step in range(1, case["steps"] + 1):
         outputs = run(sess, {**feeds, **params})
         losses.append(float(outputs[case["loss"]]))
-        adamw_step(case, params, moments, {g["parameter"]: outputs[g["output"]] for g in case["gradients"]}, step)
+        adamw_step(case, params, moments, {g["parameter"]: outputs[g["gradient"]] for g in case["gradients"]}, step)
     return losses
 
 
@@ -276,7 +276,7 @@ def check_with_torch_autograd(case, device):
     floor = 1e-4 * max(float(np.max(np.abs(g))) for g in grads.values())
     worst = 0.0
     for g in case["gradients"]:
-        expected = case["expected_gradients"][g["output"]].astype(np.float64)
+        expected = case["expected_gradients"][g["gradient"]].astype(np.float64)
         scale = max(float(np.max(np.abs(grads[g["parameter"]]))), floor)
         error = float(np.max(np.abs(expected - grads[g["parameter"]]))) / scale
         worst = max(worst, error)

@@ -23,7 +23,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
-import { cloneModel, DataType, type Model } from '../../src/ir/index.js';
+import { withoutAccumulators } from '../../src/emit/training-graphs.js';
+import { cloneModel, DataType } from '../../src/ir/index.js';
 import { readModel, writeModel } from '../../src/load/index.js';
 import type { FeedTensor, Feeds } from '../../src/runtime/ort-training.js';
 import { writeSyntheticBert } from '../../src/synth/index.js';
@@ -75,17 +76,6 @@ async function cases(): Promise<CaseSpec[]> {
     list.push({ name: `corpus-${path.basename(entry.path, '.onnx')}`, model: path.join(corpus, entry.path), spec: houlsby, layout: 'default' });
   }
   return list;
-}
-
-/** The training model without its accumulators: its gradients become outputs (after the loss). */
-function gradientsModel(training: Model): { model: Model; gradients: { parameter: string; output: string }[] } {
-  const model = cloneModel(training);
-  const accumulators = model.graph.nodes.filter((n) => n.opType === 'InPlaceAccumulatorV2');
-  const gradients = accumulators.map((a) => ({ parameter: a.inputs[0]!.replace(/_grad\.accumulation\.buffer$/, ''), output: a.inputs[1]! }));
-  model.graph.nodes = model.graph.nodes.filter((n) => n.opType !== 'InPlaceAccumulatorV2');
-  model.graph.inputs = model.graph.inputs.filter((i) => !i.name.endsWith('_grad.accumulation.buffer') && i.name !== 'lazy_reset_grad');
-  model.graph.outputs = [model.graph.outputs[0]!, ...gradients.map((g) => ({ name: g.output }))];
-  return { model, gradients };
 }
 
 /**
@@ -171,7 +161,7 @@ async function prepare(ort: typeof Ort, c: CaseSpec): Promise<Record<string, unk
   const evalOutputs = await run(path.join(artifacts, 'eval_model.onnx'));
   const expectedEval = Object.fromEntries(Object.entries(evalOutputs).map(([n, t]) => [n, save(`eval:${n}`, asNpy(t))]));
 
-  const { model, gradients } = gradientsModel(await readModel(path.join(artifacts, 'training_model.onnx')));
+  const { model, gradients } = withoutAccumulators(await readModel(path.join(artifacts, 'training_model.onnx')));
   await writeModel(model, path.join(dir, 'gradients.onnx'), { externalData: 'inline' });
   const gradientOutputs = await run(path.join(dir, 'gradients.onnx'));
   const expectedGradients = Object.fromEntries(Object.entries(gradientOutputs).map(([n, t]) => [n, save(`gradients:${n}`, asNpy(t))]));

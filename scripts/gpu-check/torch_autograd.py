@@ -189,4 +189,4 @@ def autograd_gradients(eval_model_path, feeds, trainable, device):
         pending = waiting
     loss = values[model.graph.output[0].name]
     grads = torch.autograd.grad(loss, [leaves[n] for n in trainable], allow_unused=True)
-    return float(loss), {n: (np.zeros(leaves[n].shape) if g is None else g.detach().cpu().numpy()) for n, g in zip(trainable, grads)}
+    return float(loss.detach()), {n: (np.zeros(leaves[n].shape) if g is None else g.detach().cpu().numpy()) for n, g in zip(trainable, grads)}

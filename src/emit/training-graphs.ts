@@ -165,3 +165,25 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   sortGraph(graph);
   return { training: model, eval: evalModel, trainable, frozen, inputs: [...userInputs.map((i) => i.name), labels].filter((v, i, all) => all.indexOf(v) === i), outputs, loss, labels };
 }
+
+/** A trainable parameter's gradient, as a value of the training graph. */
+export interface ParameterGradient {
+  readonly parameter: string;
+  readonly gradient: string;
+}
+
+/**
+ * The training model without its `InPlaceAccumulatorV2` nodes, gradient buffers and reset flag:
+ * the same forward and backward graph with each parameter's gradient as an output after the loss.
+ * It is standard ONNX, so any ONNX Runtime build runs it (the accumulators need a training build):
+ * the training benchmark counts its arithmetic, and the GPU check runs it on CUDA.
+ */
+export function withoutAccumulators(training: Model): { model: Model; gradients: ParameterGradient[] } {
+  const model = cloneModel(training);
+  const accumulators = model.graph.nodes.filter((n) => n.opType === 'InPlaceAccumulatorV2');
+  const gradients = accumulators.map((a) => ({ parameter: a.inputs[0]!.slice(0, -GRADIENT_BUFFER_SUFFIX.length), gradient: a.inputs[1]! }));
+  model.graph.nodes = model.graph.nodes.filter((n) => n.opType !== 'InPlaceAccumulatorV2');
+  model.graph.inputs = model.graph.inputs.filter((i) => !i.name.endsWith(GRADIENT_BUFFER_SUFFIX) && i.name !== RESET_FLAG);
+  model.graph.outputs = [model.graph.outputs[0]!, ...gradients.map((g) => ({ name: g.gradient }))];
+  return { model, gradients };
+}
