@@ -1,9 +1,13 @@
-/** The ORT training checkpoint writer and reader: round trips, determinism, layout rules, refusals. */
+/** The ORT training checkpoint writer and readers: round trips, determinism, layout rules, refusals. */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/diagnostics/index.js';
-import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts, type CheckpointInput } from '../../src/emit/checkpoint/index.js';
+import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts, readCheckpoint, type CheckpointInput } from '../../src/emit/checkpoint/index.js';
 import { DataType, makeTensor, tensorBytes, type Tensor } from '../../src/ir/index.js';
+import { deferredRange, deferredReads } from '../../src/load/index.js';
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -259,5 +263,55 @@ describe('checkpoint reader refusals', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('readCheckpoint: from a file, large tensors left in it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'adapterc-read-checkpoint-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The sample plus a frozen tensor of 300 KB, so that the structure spans several 64 KiB pages. */
+  function withLarge(): CheckpointInput {
+    const input = sample();
+    return { ...input, frozen: [...input.frozen, makeTensor('embeddings.weight', [300, 256], floats(300 * 256, 9))] };
+  }
+
+  it('reads what decodeCheckpoint decodes, reading tensors from `deferFrom` bytes up only when asked', () => {
+    const bytes = encodeCheckpoint(withLarge());
+    const file = join(dir, 'checkpoint');
+    writeFileSync(file, bytes);
+    const whole = decodeCheckpoint(bytes);
+    const before = deferredReads();
+    const read = readCheckpoint(file, 1024);
+    expect(deferredReads()).toBe(before);
+    const large = read.frozen.find((t) => t.name === 'embeddings.weight')!;
+    expect(deferredRange(large)).toMatchObject({ length: 300 * 256 * 4 });
+    expect(read.frozen.filter((t) => deferredRange(t) !== undefined).length).toBe(1);
+    const strip = (c: typeof whole) => ({ ...c, trainable: c.trainable.map((t) => ({ ...t, rawData: Buffer.from(tensorBytes(t)) })), frozen: c.frozen.map((t) => ({ ...t, rawData: Buffer.from(tensorBytes(t)) })) });
+    expect(strip(read)).toEqual(strip(whole));
+    expect(deferredReads()).toBe(before + 1);
+  });
+
+  it('reads structures that straddle its 64 KiB pages: 4,000 small tensors with long names', () => {
+    const frozen = Array.from({ length: 4000 }, (_, i) => makeTensor(`encoder.layer.${i}.a.rather.long.parameter.name.weight`, [3], floats(3, i)));
+    const bytes = encodeCheckpoint({ trainable: [], frozen });
+    expect(bytes.length).toBeGreaterThan(4 * 64 * 1024);
+    const file = join(dir, 'many');
+    writeFileSync(file, bytes);
+    const read = readCheckpoint(file, 1024);
+    expect(read.frozen.map((t) => t.name)).toEqual(frozen.map((t) => t.name));
+    read.frozen.forEach((t, i) => expect(Buffer.from(tensorBytes(t)).equals(Buffer.from(tensorBytes(frozen[i]!)))).toBe(true));
+  });
+
+  it('refuses a truncated file with ADP3107 naming it, like decodeCheckpoint', () => {
+    const bytes = encodeCheckpoint(withLarge());
+    for (const cut of [8, 100, Math.floor(bytes.length / 2), bytes.length - 1]) {
+      const file = join(dir, `cut-${cut}`);
+      writeFileSync(file, bytes.subarray(0, cut));
+      const code = codeOf(() => readCheckpoint(file, 1024));
+      if (code !== undefined) expect(code).toBe('ADP3107');
+      expect(code).toBe(codeOf(() => decodeCheckpoint(bytes.subarray(0, cut))));
+    }
+    expect(() => readCheckpoint(join(dir, 'cut-8'), 1024)).toThrow(/cut-8/);
   });
 });

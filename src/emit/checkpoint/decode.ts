@@ -1,11 +1,17 @@
 /**
  * Reads ONNX Runtime's training checkpoint (see `schema.ts`). Every offset is checked against the
- * buffer, so damaged or foreign bytes give an ADP3107 error rather than garbage or a crash. Tensor
- * data is not copied: `rawData` is a view into the input.
+ * buffer, so damaged or foreign bytes give an ADP3107 error rather than garbage or a crash.
+ *
+ * From bytes in memory (`decodeCheckpoint`), tensor data is not copied: `rawData` is a view into
+ * the input. From a file (`readCheckpoint`), the structure is read a page at a time and large
+ * tensors stay in the file, deferred like a model's weights (`src/load/deferred.ts`): `export`
+ * compares and copies a BERT's worth of them without holding them in memory.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AdapterError, diagnostic } from '../../diagnostics/index.js';
 import type { Tensor } from '../../ir/index.js';
+import { deferTensorData, type SourceFile } from '../../load/deferred.js';
 import {
   CHECKPOINT_VERSION,
   CheckpointSlot,
@@ -25,43 +31,113 @@ import type { Checkpoint, MomentPair, OptimizerState, Properties } from './types
 /** Thrown inside the reader; `decodeCheckpoint` turns it into ADP3107. */
 class Malformed extends Error {}
 
-/** Bounds-checked little-endian reads of FlatBuffers structures. */
-class FlatReader {
-  private readonly view: DataView;
+/** Where a reader's bytes come from; positions are checked against `length` before any call. */
+interface ByteSource {
+  readonly length: number;
+  /** `size` bytes from `pos`. */
+  at(pos: number, size: number): Uint8Array;
+  /** Sets `tensor.rawData` to the `length` bytes at `pos`: a view, a copy, or deferred to a file. */
+  setTensorData(tensor: Tensor, pos: number, length: number): void;
+}
 
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** All bytes in memory; tensor data are views into them. */
+function memorySource(bytes: Uint8Array): ByteSource {
+  return {
+    length: bytes.length,
+    at: (pos, size) => bytes.subarray(pos, pos + size),
+    setTensorData: (tensor, pos, length) => {
+      tensor.rawData = bytes.subarray(pos, pos + length);
+    },
+  };
+}
+
+const PAGE = 64 * 1024;
+
+/**
+ * A file read a page at a time, on demand (FlatBuffers tables, names and dims are small and
+ * scattered between the tensor data); tensor data from `deferFrom` bytes up stay in the file.
+ */
+class FileSource implements ByteSource {
+  private readonly pages = new Map<number, Uint8Array>();
+
+  constructor(
+    private readonly fd: number,
+    private readonly file: SourceFile,
+    private readonly deferFrom: number,
+  ) {}
+
+  get length(): number {
+    return this.file.size;
   }
 
+  private page(index: number): Uint8Array {
+    let page = this.pages.get(index);
+    if (page === undefined) {
+      page = new Uint8Array(Math.min(PAGE, this.file.size - index * PAGE));
+      let done = 0;
+      while (done < page.length) {
+        const n = readSync(this.fd, page, done, page.length - done, index * PAGE + done);
+        if (n === 0) throw new Malformed(`the file ended at byte ${index * PAGE + done} while being read`);
+        done += n;
+      }
+      this.pages.set(index, page);
+    }
+    return page;
+  }
+
+  at(pos: number, size: number): Uint8Array {
+    const first = Math.floor(pos / PAGE);
+    if (Math.floor((pos + size - 1) / PAGE) === first || size === 0) return this.page(first).subarray(pos - first * PAGE, pos - first * PAGE + size);
+    const out = new Uint8Array(size);
+    for (let done = 0; done < size; ) {
+      const index = Math.floor((pos + done) / PAGE);
+      const from = pos + done - index * PAGE;
+      const chunk = this.page(index).subarray(from, Math.min(PAGE, from + size - done));
+      out.set(chunk, done);
+      done += chunk.length;
+    }
+    return out;
+  }
+
+  setTensorData(tensor: Tensor, pos: number, length: number): void {
+    if (length >= this.deferFrom) deferTensorData(tensor, { file: this.file, offset: pos, length });
+    else tensor.rawData = this.at(pos, length).slice();
+  }
+}
+
+/** Bounds-checked little-endian reads of FlatBuffers structures. */
+class FlatReader {
+  constructor(readonly source: ByteSource) {}
+
   private check(pos: number, size: number, what: string): void {
-    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.bytes.length) {
+    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.source.length) {
       throw new Malformed(`${what} at byte ${pos} lies outside the file`);
     }
   }
 
+  private view(pos: number, size: number, what: string): DataView {
+    this.check(pos, size, what);
+    const b = this.source.at(pos, size);
+    return new DataView(b.buffer, b.byteOffset, size);
+  }
+
   u8(pos: number): number {
-    this.check(pos, 1, 'a byte');
-    return this.view.getUint8(pos);
+    return this.view(pos, 1, 'a byte').getUint8(0);
   }
   u16(pos: number): number {
-    this.check(pos, 2, 'a 16-bit value');
-    return this.view.getUint16(pos, true);
+    return this.view(pos, 2, 'a 16-bit value').getUint16(0, true);
   }
   i32(pos: number): number {
-    this.check(pos, 4, 'a 32-bit value');
-    return this.view.getInt32(pos, true);
+    return this.view(pos, 4, 'a 32-bit value').getInt32(0, true);
   }
   u32(pos: number): number {
-    this.check(pos, 4, 'a 32-bit value');
-    return this.view.getUint32(pos, true);
+    return this.view(pos, 4, 'a 32-bit value').getUint32(0, true);
   }
   i64(pos: number): bigint {
-    this.check(pos, 8, 'a 64-bit value');
-    return this.view.getBigInt64(pos, true);
+    return this.view(pos, 8, 'a 64-bit value').getBigInt64(0, true);
   }
   f32(pos: number): number {
-    this.check(pos, 4, 'a float');
-    return this.view.getFloat32(pos, true);
+    return this.view(pos, 4, 'a float').getFloat32(0, true);
   }
 
   /** The table that the offset stored at `pos` points to. */
@@ -85,7 +161,7 @@ class FlatReader {
 
   string(pos: number, what: string): string {
     const { start, length } = this.vector(pos, 1, what);
-    const bytes = this.bytes.subarray(start, start + length);
+    const bytes = this.source.at(start, length);
     if (!isUtf8(bytes)) throw new Malformed(`the ${what} at byte ${start} is not valid UTF-8`);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   }
@@ -145,11 +221,12 @@ class Table {
     const { start, length } = this.r.vector(pos, 8, `${this.what}.${name}`);
     return Array.from({ length }, (_, i) => this.r.i64(start + 8 * i));
   }
-  bytes(slot: number, name: string, source: Uint8Array): Uint8Array | undefined {
+  /** Sets `tensor.rawData` from the [ubyte] vector in `slot`, if present (see `ByteSource`). */
+  tensorData(slot: number, name: string, tensor: Tensor): void {
     const pos = this.field(slot);
-    if (pos === undefined) return undefined;
+    if (pos === undefined) return;
     const { start, length } = this.r.vector(pos, 1, `${this.what}.${name}`);
-    return source.subarray(start, start + length);
+    this.r.source.setTensorData(tensor, start, length);
   }
 }
 
@@ -158,8 +235,27 @@ class Table {
  * that are not a version-2 ONNX Runtime checkpoint, naming what is wrong.
  */
 export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Checkpoint {
+  return reported(file, () => read(memorySource(bytes)));
+}
+
+/**
+ * Reads the checkpoint file at `path`, leaving tensor data of `deferFrom` bytes or more in the
+ * file (see `FileSource`). Same ADP3107 errors as `decodeCheckpoint`; a file that cannot be opened
+ * throws the file system's error.
+ */
+export function readCheckpoint(path: string, deferFrom: number): Checkpoint {
+  const fd = openSync(path, 'r');
   try {
-    return read(bytes);
+    const { size, mtimeMs } = fstatSync(fd);
+    return reported(path, () => read(new FileSource(fd, { path, size, mtimeMs }, deferFrom)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function reported(file: string, decode: () => Checkpoint): Checkpoint {
+  try {
+    return decode();
   } catch (error) {
     if (!(error instanceof Malformed)) throw error;
     throw new AdapterError([
@@ -168,11 +264,11 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Checkp
   }
 }
 
-function read(bytes: Uint8Array): Checkpoint {
-  if (bytes.length < 8) throw new Malformed(`it has only ${bytes.length} bytes`);
-  const identifier = Buffer.from(bytes.buffer, bytes.byteOffset + 4, 4).toString('latin1');
+function read(source: ByteSource): Checkpoint {
+  if (source.length < 8) throw new Malformed(`it has only ${source.length} bytes`);
+  const identifier = Buffer.from(source.at(4, 4)).toString('latin1');
   if (identifier !== FILE_IDENTIFIER) throw new Malformed(`its file identifier is not '${FILE_IDENTIFIER}'`);
-  const r = new FlatReader(bytes);
+  const r = new FlatReader(source);
   const root = r.table(0, 'Checkpoint');
   const version = root.int32(CheckpointSlot.version, 0);
   if (version !== CHECKPOINT_VERSION) throw new Malformed(`its version is ${version}, and ONNX Runtime 1.19 reads version ${CHECKPOINT_VERSION} only`);
@@ -183,7 +279,7 @@ function read(bytes: Uint8Array): Checkpoint {
   const tensors = (slot: number, name: string): Tensor[] => {
     const list = module.tables(slot, name);
     if (list === undefined) throw new Malformed(`its module state has no ${name} vector`);
-    return list.map((t) => readTensor(t, bytes));
+    return list.map((t) => readTensor(t));
   };
   const trainable = tensors(ModuleStateSlot.requiresGradParams, 'requires_grad_params');
   const frozen = tensors(ModuleStateSlot.frozenParams, 'frozen_params');
@@ -192,7 +288,7 @@ function read(bytes: Uint8Array): Checkpoint {
   const ignoredOptimizerGroups: string[] = [];
   for (const group of root.tables(CheckpointSlot.optimizerGroups, 'OptimizerGroup') ?? []) {
     const name = group.string(OptimizerGroupSlot.groupName, 'group_name') ?? '';
-    if (name === OPTIMIZER_GROUP && optimizer === undefined) optimizer = readOptimizerGroup(group, bytes);
+    if (name === OPTIMIZER_GROUP && optimizer === undefined) optimizer = readOptimizerGroup(group);
     else ignoredOptimizerGroups.push(name);
   }
 
@@ -210,7 +306,7 @@ function read(bytes: Uint8Array): Checkpoint {
   };
 }
 
-function readTensor(t: Table, source: Uint8Array): Tensor {
+function readTensor(t: Table): Tensor {
   const name = t.string(TensorSlot.name, 'name');
   if (name === undefined) throw new Malformed('a tensor has no name');
   const dims = t.int64s(TensorSlot.dims, 'dims');
@@ -223,21 +319,20 @@ function readTensor(t: Table, source: Uint8Array): Tensor {
     }),
     dataType: t.int32(TensorSlot.dataType, 0),
   };
-  const raw = t.bytes(TensorSlot.rawData, 'raw_data', source);
-  if (raw !== undefined) tensor.rawData = raw;
+  t.tensorData(TensorSlot.rawData, 'raw_data', tensor);
   const docString = t.string(TensorSlot.docString, 'doc_string');
   if (docString !== undefined) tensor.docString = docString;
   return tensor;
 }
 
-function readOptimizerGroup(group: Table, source: Uint8Array): OptimizerState {
+function readOptimizerGroup(group: Table): OptimizerState {
   const moments = new Map<string, MomentPair>();
   for (const state of group.tables(OptimizerGroupSlot.optimizerStates, 'ParameterOptimizerState') ?? []) {
     const param = state.string(ParameterOptimizerStateSlot.paramName, 'param_name');
     if (param === undefined) throw new Malformed('a parameter optimizer state has no param_name');
     const found = new Map<string, Float32Array>();
     for (const m of state.tables(ParameterOptimizerStateSlot.momentums, 'momentums') ?? []) {
-      const tensor = readTensor(m, source);
+      const tensor = readTensor(m);
       found.set(tensor.name!, floatsOf(tensor.rawData ?? new Uint8Array(0)));
     }
     const m0 = found.get(FIRST_MOMENT);

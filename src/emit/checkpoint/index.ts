@@ -3,6 +3,7 @@
  * frozen, optional optimizer state and a property bag, in one FlatBuffers file.
  *
  *   encodeCheckpoint(input) → bytes      decodeCheckpoint(bytes) → Checkpoint
+ *   readCheckpoint(path, deferFrom) → Checkpoint (large tensors left in the file until read)
  *   encodeCheckpointParts(input) → parts (large tensors by reference, for a gathering write)
  *   writeCheckpoint(path, input)         (atomic: a temporary file renamed into place)
  */
@@ -11,7 +12,7 @@ import { encodeCheckpointParts, type EncodeCheckpointOptions } from './encode.js
 import type { CheckpointInput } from './types.js';
 
 export { encodeCheckpoint, encodeCheckpointParts, type CheckpointParts, type EncodeCheckpointOptions } from './encode.js';
-export { decodeCheckpoint } from './decode.js';
+export { decodeCheckpoint, readCheckpoint } from './decode.js';
 export { CHECKPOINT_VERSION, FILE_IDENTIFIER, FIRST_MOMENT, MAX_CHECKPOINT_BYTES, OPTIMIZER_GROUP, SECOND_MOMENT } from './schema.js';
 export type * from './types.js';
 
