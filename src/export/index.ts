@@ -136,7 +136,8 @@ export async function attachAdapters(baseFile: string, adaptersFile: string, dro
   const checked = checkSpecFile(record.spec.main, { read: (f) => stored.get(path.resolve(f)) });
   throwIfErrors(checked.diagnostics, checked.sources);
 
-  const model = await readModel(baseFile);
+  // The base's weights stay in its file: they are hashed from there and copied into the output.
+  const model = await readModel(baseFile, { deferTensorsFrom: DEFERRED_FROM });
   const found = discover(model, baseFile);
   if (found.layers.length !== record.base.layers || found.hidden !== record.base.hidden) {
     const shape = (layers: number, hidden: number) => `${layers} layers and hidden size ${hidden}`;

@@ -4,12 +4,11 @@
  * parameters the rewrite untied under new names, is an initializer of model.adapted.onnx under the
  * same name), then written into a model in place of the initial values.
  */
-import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { decodeCheckpoint } from '../emit/checkpoint/index.js';
+import { readCheckpoint, type Checkpoint } from '../emit/checkpoint/index.js';
+import { DEFERRED_FROM, forEachChunk, sameContents, tensorSource } from '../load/index.js';
 import { dataTypeName, tensorBytes, type Model, type Tensor } from '../ir/index.js';
 import type { ArtifactsFolder } from './folder.js';
 
@@ -21,10 +20,8 @@ export function listNames(names: readonly string[], first = 4): string {
 
 const shapeText = (t: Tensor) => `${dataTypeName(t.dataType)}[${t.dims.join(', ')}]`;
 const sameShape = (a: Tensor, b: Tensor) => a.dataType === b.dataType && a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);
-function sameBytes(a: Tensor, b: Tensor): boolean {
-  const x = tensorBytes(a);
-  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(tensorBytes(b));
-}
+/** Compared a chunk at a time where either is still in its file (see `sameContents`). */
+const sameBytes = (a: Tensor, b: Tensor): boolean => sameContents(tensorSource(a), tensorSource(b));
 
 export interface TrainedParameters {
   /** The trained tensors, in the checkpoint's order (or summary.json's without a checkpoint). */
@@ -52,14 +49,15 @@ export async function trainedParameters(artifacts: ArtifactsFolder, model: Model
     return { tensors: artifacts.summary.trainable.map((n) => initializers.get(n)!), checkpoint: undefined, untrained: true };
   }
   const where = { file };
-  let bytes: Uint8Array;
+  let checkpoint: Checkpoint;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    // Large tensors stay in the file: the frozen ones are compared from there, chunk by chunk.
+    checkpoint = readCheckpoint(file, DEFERRED_FROM);
   } catch (error) {
+    if (error instanceof AdapterError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new AdapterError([diagnostic('ADP5052', { file, problem: `it cannot be read (${code ?? String(error)})` }, where, 'check the path and its permissions')]);
   }
-  const checkpoint = decodeCheckpoint(bytes, file);
   if (checkpoint.nominal) throw new AdapterError([diagnostic('ADP5052', { file, problem: 'it is a nominal checkpoint (names and shapes, no values)' }, where, 'save the trained state with its values')]);
   if (checkpoint.externalData) throw new AdapterError([diagnostic('ADP5052', { file, problem: 'its values live in an external data file, which adapterc does not read' }, where, 'save the checkpoint without external data')]);
   if (checkpoint.trainable.length === 0) throw new AdapterError([diagnostic('ADP5052', { file, problem: 'it holds no trainable parameters' }, where, 'pass the checkpoint of a training run of these artifacts')]);
@@ -123,7 +121,7 @@ export function baseIdentity(model: Model, trained: ReadonlySet<string>): string
   for (const t of tensors) {
     hash.update(`${t.name}\u0000${t.dataType ?? 0}\u0000${t.dims.join(',')}\u0000`);
     if (t.stringData) for (const s of t.stringData) hash.update(`${s.length}:`).update(s);
-    else hash.update(tensorBytes(t));
+    else forEachChunk(tensorSource(t), (chunk) => void hash.update(chunk));
   }
   return hash.digest('hex');
 }

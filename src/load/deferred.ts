@@ -10,7 +10,8 @@
  * know about deferral gets the right bytes, only later. Writers that do know ask `deferredRange`
  * for the file range instead, which reads nothing.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { rawByteLength } from '../ir/dtype.js';
 import { elementCount, tensorBytes, tensorLabel } from '../ir/tensor.js';
@@ -129,6 +130,64 @@ export function tensorSource(t: Tensor): Uint8Array | SourceRange {
     throw new AdapterError([diagnostic('ADP2017', { tensor: tensorLabel(t), found: range.length, expected })]);
   }
   return range;
+}
+
+/** Bytes compared or hashed per read: small enough to stay out of the way, large enough for few calls. */
+const CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Calls `use` with successive chunks of `part` until it returns false; a file range is read a chunk
+ * at a time into one buffer, so the chunk is only valid during the call.
+ */
+export function forEachChunk(part: WritePart, use: (chunk: Uint8Array) => boolean | void): void {
+  if (!isSourceRange(part)) {
+    use(part);
+    return;
+  }
+  const buffer = new Uint8Array(Math.min(CHUNK, part.length));
+  for (let done = 0; done < part.length; done += buffer.length) {
+    const chunk = buffer.subarray(0, Math.min(buffer.length, part.length - done));
+    readRangeInto({ file: part.file, offset: part.offset + done, length: chunk.length }, chunk);
+    if (use(chunk) === false) return;
+  }
+}
+
+/**
+ * Whether two contents (see `tensorSource`) hold the same bytes, reading file ranges a chunk at a
+ * time: comparing a BERT's weights with a checkpoint's needs neither copy in memory. The same range
+ * of the same (unchanged) file is equal without reading.
+ */
+export function sameContents(a: WritePart, b: WritePart): boolean {
+  const length = (p: WritePart) => (isSourceRange(p) ? p.length : p.byteLength);
+  if (length(a) !== length(b)) return false;
+  if (isSourceRange(a) && isSourceRange(b) && a.file.path === b.file.path && a.offset === b.offset) {
+    let now: { size: number; mtimeMs: number };
+    try {
+      now = statSync(a.file.path);
+    } catch {
+      throw changedWhileCompiling(a.file);
+    }
+    checkUnchanged(a.file, now);
+    checkUnchanged(b.file, now);
+    return true;
+  }
+  // Walk `a` in chunks and compare each with the same span of `b`, read into a buffer of its own.
+  const other = isSourceRange(b) ? new Uint8Array(Math.min(CHUNK, b.length)) : undefined;
+  let done = 0;
+  let equal = true;
+  forEachChunk(a, (chunk) => {
+    let span: Uint8Array;
+    if (isSourceRange(b)) {
+      span = other!.subarray(0, chunk.length);
+      readRangeInto({ file: b.file, offset: b.offset + done, length: chunk.length }, span);
+    } else {
+      span = b.subarray(done, done + chunk.length);
+    }
+    equal = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).equals(span);
+    done += chunk.length;
+    return equal;
+  });
+  return equal;
 }
 
 /** Whether `t` has its contents in raw_data (read or deferred), checked without reading deferred bytes. */

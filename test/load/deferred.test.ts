@@ -3,7 +3,7 @@
  * compile does): the same model as a whole read, bytes read only when asked for, file ranges
  * streamed by the writers, and a file that changes meanwhile refused.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,8 +213,8 @@ async function expectLargeWeightsOf(source: string, written: string): Promise<vo
   for (const t of weights) expect(Buffer.from(tensorBytes(byName.get(t.name)!)).equals(Buffer.from(tensorBytes(t))), t.name).toBe(true);
 }
 
-describe('export from a shared-base folder reads no large weight into memory', () => {
-  it('copies the base weights from base.data into the exported model', async () => {
+describe('export reads no large weight into memory', () => {
+  it('from a shared-base folder: copies the base weights from base.data into the exported model', async () => {
     const file = synthetic('export.onnx', 14);
     const out = join(mkdtempSync(join(scratch, 'out-export-')), 'out');
     expect((await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out, '--layout', 'shared-base'])).code).toBe(0);
@@ -224,6 +224,57 @@ describe('export from a shared-base folder reads no large weight into memory', (
     expect(r.code, r.stderr).toBe(0);
     expect(deferredReads()).toBe(before);
     await expectLargeWeightsOf(file, exported);
+  });
+
+  describe('from a default folder: the frozen weights are compared with the checkpoint in the files, a chunk at a time', () => {
+    let file: string;
+    let out: string;
+    beforeAll(async () => {
+      // A vocabulary of 20,000: the word embeddings (5 MB) span two of the comparison's 4 MiB chunks.
+      file = synthetic('export-default.onnx', 15, 20_000);
+      out = join(mkdtempSync(join(scratch, 'out-export-default-')), 'out');
+      expect((await cli(['compile', join(process.cwd(), 'specs/houlsby.adp'), file, '-o', out])).code).toBe(0);
+    });
+
+    it('the compiled checkpoint, and a trained one beside it (another file with the same frozen weights)', async () => {
+      for (const trained of [false, true]) {
+        if (trained) {
+          mkdirSync(join(out, 'trained'), { recursive: true });
+          copyFileSync(join(out, 'checkpoint'), join(out, 'trained', 'checkpoint'));
+        }
+        const exported = join(scratch, `exported-default-${trained}.onnx`);
+        const before = deferredReads();
+        const r = await cli(['export', out, '-o', exported]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(trained ? join('trained', 'checkpoint') : 'checkpoint');
+        expect(deferredReads()).toBe(before);
+        await expectLargeWeightsOf(file, exported);
+      }
+    });
+
+    it('a checkpoint whose frozen weights differ in one byte, past the first chunk, is refused (ADP5055)', async () => {
+      const changed = join(scratch, 'changed-checkpoint');
+      const bytes = readFileSync(join(out, 'checkpoint'));
+      const frozen = decodeCheckpoint(bytes).frozen.find((t) => t.name === 'bert.embeddings.word_embeddings.weight')!;
+      bytes[frozen.rawData!.byteOffset - bytes.byteOffset + frozen.rawData!.length - 1]! ^= 1;
+      writeFileSync(changed, bytes);
+      const r = await cli(['export', out, '-o', join(scratch, 'refused.onnx'), '--checkpoint', changed]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('ADP5055');
+      expect(r.stderr).toContain('bert.embeddings.word_embeddings.weight');
+    });
+
+    it('--adapters-only hashes the base from the files, and attaching copies it from the base model', async () => {
+      const adapters = join(scratch, 'task.adapters');
+      const before = deferredReads();
+      const r = await cli(['export', out, '--adapters-only', '-o', adapters]);
+      expect(r.code, r.stderr).toBe(0);
+      const attached = join(scratch, 'attached.onnx');
+      const a = await cli(['export', '--base', file, '--adapters', adapters, '-o', attached]);
+      expect(a.code, a.stderr).toBe(0);
+      expect(deferredReads()).toBe(before);
+      await expectLargeWeightsOf(file, attached);
+    });
   });
 });
 
