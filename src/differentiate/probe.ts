@@ -7,7 +7,7 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { dataTypeBits, DataType, elementCount, elemTypeOf, makeValueInfo, shapeOf, type Model, type ValueInfo } from '../ir/index.js';
+import { attr, attrFloat, attrInt, dataTypeBits, DataType, elementCount, elemTypeOf, makeTensor, makeValueInfo, shapeOf, type Model, type Node, type Tensor, type ValueInfo } from '../ir/index.js';
 import { encodeModel } from '../load/index.js';
 
 /**
@@ -35,15 +35,15 @@ export type ShapeTable = ReadonlyMap<string, ProbedValue>;
  * both different in the second run, so that every dim that follows them (batch, sequence, their
  * product) changes. As small as that allows: the probe's cost is in proportion to its tokens.
  */
-const runs = [
+export const PROBE_RUNS = [
   { batch: 2, sequence: 2 },
   { batch: 3, sequence: 3 },
 ] as const;
 
 /** The first run's input size, which the probed dims are for: for messages that quote them. */
-export const PROBED_INPUT = `a batch of ${runs[0].batch} sequences of ${runs[0].sequence} tokens`;
+export const PROBED_INPUT = `a batch of ${PROBE_RUNS[0].batch} sequences of ${PROBE_RUNS[0].sequence} tokens`;
 
-function concreteDims(input: ValueInfo, run: (typeof runs)[number]): number[] {
+function concreteDims(input: ValueInfo, run: (typeof PROBE_RUNS)[number]): number[] {
   const shape = shapeOf(input) ?? [];
   let symbolic = 0;
   return shape.map((d) => {
@@ -53,8 +53,8 @@ function concreteDims(input: ValueInfo, run: (typeof runs)[number]): number[] {
   });
 }
 
-/** Inputs that look like real ones: token ids 1..5, a full attention mask, token types 0, positions within the sequence, small floats. */
-function feedFor(ort: typeof Ort, input: ValueInfo, run: (typeof runs)[number], labelClasses: number): Ort.Tensor {
+/** Inputs that look like real ones (exported for tests): token ids 1..5, a full attention mask, token types 0, positions within the sequence, small floats. */
+export function feedFor(ort: typeof Ort, input: ValueInfo, run: (typeof PROBE_RUNS)[number], labelClasses: number): Ort.Tensor {
   const dims = concreteDims(input, run);
   const count = dims.reduce((a, b) => a * b, 1);
   const name = input.name.toLowerCase();
@@ -98,21 +98,87 @@ interface WeightlessProbe {
 }
 
 /**
+ * The products of the probe's zero weights, without the multiplications. With zeros for `W`, a
+ * MatMul(X, W[K, N]) is all zeros of shape X[..., N]: so is X[..., 0:1] · zeros[N] (Gather of
+ * index 0 along the last axis, then a broadcasting Mul), at no cost. A Gemm(A, B, C) with zero B is
+ * beta·C broadcast to [M, N]: A[:, 0:1] · zeros[N] + beta·C. Same output names, shapes and values
+ * (NaN where the input has ±inf, as the product has), so the probe reads the same table; but the
+ * products were nearly all of its time: 1.0 s of BERT-large's compile on one thread.
+ * Only products whose weight is a large 2-D initializer on the right are replaced.
+ */
+function withoutProducts(graph: Model['graph'], large: ReadonlyMap<string, Tensor>): { nodes: Node[]; initializers: Tensor[] } {
+  const initializers: Tensor[] = [];
+  const zeros = new Map<string, string>();
+  const zerosOf = (weight: Tensor, count: number): string => {
+    const name = `adapterc.probe.zeros.${weight.dataType}.${count}`;
+    if (!zeros.has(name)) {
+      zeros.set(name, name);
+      initializers.push(makeTensor(name, [count], new Uint8Array((count * dataTypeBits(weight.dataType)!) / 8), weight.dataType));
+    }
+    return name;
+  };
+  const first = 'adapterc.probe.index0';
+  initializers.push(makeTensor(first, [1], new BigInt64Array([0n])));
+  const nodes: Node[] = [];
+  for (const node of graph.nodes) {
+    const weight = large.get(node.inputs[1] ?? '');
+    const plain = node.domain === undefined || node.domain === '' || node.domain === 'ai.onnx';
+    if (!plain || weight === undefined || weight.dims.length !== 2 || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) {
+      nodes.push(node);
+      continue;
+    }
+    const out = node.outputs[0]!;
+    if (node.opType === 'MatMul') {
+      nodes.push(
+        { opType: 'Gather', inputs: [node.inputs[0]!, first], outputs: [`${out}.probe.first`], attributes: [attr.int('axis', -1)] },
+        { opType: 'Mul', inputs: [`${out}.probe.first`, zerosOf(weight, weight.dims[1]!)], outputs: [out], attributes: [] },
+      );
+      continue;
+    }
+    if (attrInt(node, 'transA', 0) !== 0) {
+      nodes.push(node);
+      continue;
+    }
+    const columns = attrInt(node, 'transB', 0) === 0 ? weight.dims[1]! : weight.dims[0]!;
+    const bias = node.inputs[2] ?? '';
+    const beta = attrFloat(node, 'beta', 1);
+    nodes.push(
+      { opType: 'Gather', inputs: [node.inputs[0]!, first], outputs: [`${out}.probe.first`], attributes: [attr.int('axis', 1)] },
+      { opType: 'Mul', inputs: [`${out}.probe.first`, zerosOf(weight, columns)], outputs: [bias === '' ? out : `${out}.probe.product`], attributes: [] },
+    );
+    if (bias === '') continue;
+    let scaled = bias;
+    if (beta !== 1) {
+      scaled = `${out}.probe.beta`;
+      initializers.push(makeTensor(`${scaled}.value`, [], Float32Array.of(beta)));
+      nodes.push({ opType: 'Mul', inputs: [bias, `${scaled}.value`], outputs: [scaled], attributes: [] });
+    }
+    nodes.push({ opType: 'Add', inputs: [`${out}.probe.product`, scaled], outputs: [out], attributes: [] });
+  }
+  return { nodes, initializers };
+}
+
+/**
  * The model with every large initializer turned into a graph input, fed zeros of the same shape
  * and type: shapes do not depend on weight values. Every one of those feeds is a view of one
  * zero-filled buffer as large as the largest weight; its pages are never written, so reading them
  * maps the kernel's shared zero page and costs neither copies nor memory. onnxruntime-node runs on
  * the feeds' memory as given. (Materializing the zeros in the graph, with ConstantOfShape, filled
- * 1.3 GB twice per probe for BERT-large: 2.7 s of its compile.)
+ * 1.3 GB twice per probe for BERT-large: 2.7 s of its compile.) Products with those weights are
+ * skipped altogether (`withoutProducts`).
  */
 function weightlessCopy(ort: typeof Ort, model: Model): WeightlessProbe {
   const graph = model.graph;
   const large = graph.initializers.filter((t) => t.name && elementCount(t) > LARGE && ZERO_FEEDS[t.dataType ?? -1] !== undefined);
   const names = new Set(large.map((t) => t.name));
-  const bytes = Math.max(0, ...large.map((t) => (elementCount(t) * dataTypeBits(t.dataType)!) / 8));
+  const cheap = withoutProducts(graph, new Map(large.map((t) => [t.name!, t])));
+  // Weights that only fed the replaced products need no feed at all.
+  const used = new Set(cheap.nodes.flatMap((n) => n.inputs));
+  const fed = large.filter((t) => used.has(t.name!) || graph.outputs.some((o) => o.name === t.name));
+  const bytes = Math.max(0, ...fed.map((t) => (elementCount(t) * dataTypeBits(t.dataType)!) / 8));
   const buffer = new ArrayBuffer(bytes);
   const zeros: Record<string, Ort.Tensor> = {};
-  for (const t of large) {
+  for (const t of fed) {
     zeros[t.name!] = ZERO_FEEDS[t.dataType!]!(ort, buffer, elementCount(t), t.dims);
   }
   return {
@@ -120,8 +186,9 @@ function weightlessCopy(ort: typeof Ort, model: Model): WeightlessProbe {
       ...model,
       graph: {
         ...graph,
-        initializers: graph.initializers.filter((t) => !names.has(t.name)),
-        inputs: [...graph.inputs.filter((i) => !names.has(i.name)), ...large.map((t) => makeValueInfo(t.name!, t.dataType!, t.dims))],
+        nodes: cheap.nodes,
+        initializers: [...graph.initializers.filter((t) => !names.has(t.name)), ...cheap.initializers],
+        inputs: [...graph.inputs.filter((i) => !names.has(i.name)), ...fed.map((t) => makeValueInfo(t.name!, t.dataType!, t.dims))],
       },
     },
     zeros,
@@ -145,7 +212,7 @@ export async function probeShapes(model: Model, file: string, labelClasses = 2, 
     // Inline: tensors read from a side file are in memory, and onnxruntime is given bytes, not a path.
     const session = await ort.InferenceSession.create(encodeModel(probe, { externalData: 'inline' }), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', intraOpNumThreads: threads });
     try {
-      for (const run of runs) results.push(await session.run({ ...zeros, ...Object.fromEntries(inputs.map((i) => [i.name, feedFor(ort, i, run, labelClasses)])) }));
+      for (const run of PROBE_RUNS) results.push(await session.run({ ...zeros, ...Object.fromEntries(inputs.map((i) => [i.name, feedFor(ort, i, run, labelClasses)])) }));
     } finally {
       await session.release();
     }
@@ -164,8 +231,8 @@ export async function probeShapes(model: Model, file: string, labelClasses = 2, 
     table.set(name, { elemType: first.type, dims, dynamic: dims.map((d, i) => second.dims.length !== dims.length || second.dims[i] !== d) });
   }
   for (const input of inputs) {
-    const dims = concreteDims(input, runs[0]);
-    const other = concreteDims(input, runs[1]);
+    const dims = concreteDims(input, PROBE_RUNS[0]);
+    const other = concreteDims(input, PROBE_RUNS[1]);
     table.set(input.name, { elemType: DataType.FLOAT === elemTypeOf(input) ? 'float32' : 'other', dims, dynamic: dims.map((d, i) => other[i] !== d) });
   }
   return table;

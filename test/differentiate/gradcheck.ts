@@ -10,8 +10,8 @@
  * forward graph alone and sum yⱼ · Wⱼ in double precision, so only the float32 rounding of yⱼ
  * itself enters the difference quotient.
  *
- * Shapes: `probeShapes` runs the forward graph at its two probe sizes (batch 2 / sequence 5 and
- * 3 / 7). The weight inputs are added after probing, so their entries (and those of the two or three
+ * Shapes: `probeShapes` runs the forward graph at its two probe sizes (batch 2 / sequence 2 and
+ * 3 / 3). The weight inputs are added after probing, so their entries (and those of the two or three
  * loss nodes, whose shapes are those of yⱼ and a scalar) are added to the probed table by hand. The
  * check itself runs at a third size (batch 3, sequence 4): a rule that baked a probed length into
  * the backward graph fails here.
