@@ -3,7 +3,7 @@
  * and what the runtimes here computed from them, for `scripts/gpu-check/check.py` to compare on a
  * machine with a GPU (which has Python and maybe an ONNX Runtime CUDA build, but no Node).
  *
- *   npx tsx scripts/gpu-check/prepare.ts [--out gpu-check-cases] [--steps 8]
+ *   npx tsx scripts/gpu-check/prepare.ts [--out gpu-check-cases] [--steps 8] [--only case,case]
  *
  * Per case, in `<out>/<case>/`:
  *   artifacts/       what `adapterc compile` wrote (training, eval and optimizer models, checkpoint;
@@ -18,7 +18,7 @@
  * Expected values come from onnxruntime-node 1.30 on the CPU (eval model, gradients model) and from
  * onnxruntime-web's training build (the loss curve of `steps` train + optimizer steps on one batch).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
@@ -32,9 +32,11 @@ import { root, taskFeeds, train } from '../../test/artifacts/harness.js';
 import { cli } from '../../test/helpers/cli.js';
 import { npyBytes, type NpyArray } from './npy.js';
 
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'gpu-check-cases' }, steps: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { out: { type: 'string', default: 'gpu-check-cases' }, steps: { type: 'string', default: '8' }, only: { type: 'string' } } });
 const out = path.resolve(values.out);
 const steps = Number(values.steps);
+/** Case names to prepare (comma-separated); default: all. */
+const only = values.only?.split(',');
 const corpus = path.resolve(root, '../shared/corpus');
 
 interface CaseSpec {
@@ -70,6 +72,10 @@ async function cases(): Promise<CaseSpec[]> {
     // Everything trains, the embeddings too: their gradient is a scatter-add (ScatterElements) at opset 16.
     { name: 'synthetic-full-finetune', model: small, spec: specFile('full-finetune.adp', 1e-3), layout: 'default' },
   ];
+  if (!existsSync(path.join(corpus, 'MANIFEST.json'))) {
+    console.log(`no corpus at ${corpus}: synthetic cases only`);
+    return list;
+  }
   const manifest = JSON.parse(readFileSync(path.join(corpus, 'MANIFEST.json'), 'utf8')) as { models: { path: string; runs?: boolean }[] };
   for (const entry of manifest.models) {
     if (entry.runs === false) continue;
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
   const ort = await import('onnxruntime-node');
   const prepared: string[] = [];
   const skipped: Record<string, string> = {};
-  for (const c of await cases()) {
+  for (const c of (await cases()).filter((x) => only === undefined || only.includes(x.name))) {
     const started = performance.now();
     try {
       const description = await prepare(ort, c);
