@@ -5,7 +5,7 @@
  * shape probe's onnxruntime run among them). A worker copies at the disk's pace meanwhile.
  */
 import { Worker } from 'node:worker_threads';
-import { changedWhileCompiling, type SourceRange } from './deferred.js';
+import { changedWhileReading, type SourceRange } from './deferred.js';
 
 /** One range of a source file, to be written at `at` in the target. */
 export interface RangeCopy {
@@ -72,7 +72,7 @@ export function copyRangesInWorker(fd: number, copies: readonly RangeCopy[]): Pr
     worker.on('error', reject);
     worker.on('exit', () => {
       if (reply === undefined) return reject(new Error('the copying worker stopped without a reply'));
-      if (reply.changed !== undefined) return reject(changedWhileCompiling(copies[reply.changed]!.range.file));
+      if (reply.changed !== undefined) return reject(changedWhileReading(copies[reply.changed]!.range.file));
       if (reply.message !== undefined) return reject(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }));
       resolve();
     });

@@ -78,16 +78,19 @@ export function deferredReads(): number {
   return reads;
 }
 
-/** ADP2002: `file` changed after it was read (its bytes are no longer the tensors that were read). */
-export function changedWhileCompiling(file: SourceFile): AdapterError {
+/**
+ * ADP2002: `file` changed after it was read (its bytes are no longer the tensors that were read).
+ * Compile and export both read deferred bytes, so the message names neither.
+ */
+export function changedWhileReading(file: SourceFile): AdapterError {
   return new AdapterError([
-    diagnostic('ADP2002', { file: file.path, reason: 'it changed while adapterc was compiling' }, { file: file.path }, 'compile again once the file is complete'),
+    diagnostic('ADP2002', { file: file.path, reason: 'it changed while adapterc was using it' }, { file: file.path }, 'run the command again once the file is complete'),
   ]);
 }
 
 /** Throws ADP2002 unless the file still has the size and modification time it had when read. */
 export function checkUnchanged(file: SourceFile, now: { size: number; mtimeMs: number }): void {
-  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) throw changedWhileCompiling(file);
+  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) throw changedWhileReading(file);
 }
 
 /** Reads `range` into `into`, synchronously; fails with ADP2002 if the file changed since it was read. */
@@ -96,14 +99,14 @@ export function readRangeInto(range: SourceRange, into: Uint8Array): void {
   try {
     fd = openSync(range.file.path, 'r');
   } catch {
-    throw new AdapterError([diagnostic('ADP2002', { file: range.file.path, reason: 'it was removed while adapterc was compiling' }, { file: range.file.path }, 'compile again')]);
+    throw new AdapterError([diagnostic('ADP2002', { file: range.file.path, reason: 'it was removed while adapterc was using it' }, { file: range.file.path }, 'run the command again')]);
   }
   try {
     checkUnchanged(range.file, fstatSync(fd));
     let done = 0;
     while (done < range.length) {
       const n = readSync(fd, into, done, range.length - done, range.offset + done);
-      if (n === 0) throw changedWhileCompiling(range.file);
+      if (n === 0) throw changedWhileReading(range.file);
       done += n;
     }
   } finally {
@@ -165,7 +168,7 @@ export function sameContents(a: WritePart, b: WritePart): boolean {
     try {
       now = statSync(a.file.path);
     } catch {
-      throw changedWhileCompiling(a.file);
+      throw changedWhileReading(a.file);
     }
     checkUnchanged(a.file, now);
     checkUnchanged(b.file, now);

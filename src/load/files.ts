@@ -12,7 +12,7 @@ import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/types.js';
 import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
-import { changedWhileCompiling, checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
+import { changedWhileReading, checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
 import { copyRangesInWorker, type RangeCopy } from './copy-worker.js';
 import { readSparse } from './sparse-read.js';
@@ -134,7 +134,7 @@ export async function copySourceFile(source: SourceFile, target: string): Promis
   await copyFile(source.path, target, constants.COPYFILE_FICLONE);
   const [copied, original] = await Promise.all([stat(target), stat(source.path)]);
   checkUnchanged(source, original);
-  if (copied.size !== source.size) throw changedWhileCompiling(source);
+  if (copied.size !== source.size) throw changedWhileReading(source);
 }
 
 /** Reads the model file but its large initializers' bytes (see `sparse-read.ts`); undefined where the scan gives up. */
@@ -336,7 +336,7 @@ async function copyRange(target: FileHandle, range: SourceRange, buffer: Buffer)
     checkUnchanged(range.file, await source.stat());
     for (let done = 0; done < range.length; ) {
       const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, range.length - done), range.offset + done);
-      if (bytesRead === 0) throw changedWhileCompiling(range.file);
+      if (bytesRead === 0) throw changedWhileReading(range.file);
       await writeAll(target, [buffer.subarray(0, bytesRead)]);
       done += bytesRead;
     }

@@ -98,7 +98,7 @@ describe('readModel with deferTensorsFrom', () => {
       void t.rawData;
     } catch (error) {
       expect((error as AdapterError).diagnostics[0]!.code).toBe('ADP2002');
-      expect((error as AdapterError).diagnostics[0]!.message).toContain('changed while adapterc was compiling');
+      expect((error as AdapterError).diagnostics[0]!.message).toContain('changed while adapterc was using it');
     }
   });
 });
