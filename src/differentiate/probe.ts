@@ -108,11 +108,11 @@ interface WeightlessProbe {
  */
 function withoutProducts(graph: Model['graph'], large: ReadonlyMap<string, Tensor>): { nodes: Node[]; initializers: Tensor[] } {
   const initializers: Tensor[] = [];
-  const zeros = new Map<string, string>();
+  const zeros = new Set<string>();
   const zerosOf = (weight: Tensor, count: number): string => {
     const name = `adapterc.probe.zeros.${weight.dataType}.${count}`;
     if (!zeros.has(name)) {
-      zeros.set(name, name);
+      zeros.add(name);
       initializers.push(makeTensor(name, [count], new Uint8Array((count * dataTypeBits(weight.dataType)!) / 8), weight.dataType));
     }
     return name;
@@ -135,13 +135,14 @@ function withoutProducts(graph: Model['graph'], large: ReadonlyMap<string, Tenso
       );
       continue;
     }
-    if (attrInt(node, 'transA', 0) !== 0) {
+    const bias = node.inputs[2] ?? '';
+    const beta = attrFloat(node, 'beta', 1);
+    // A transposed A, or a beta to apply to a C of another type than float32: kept as it is.
+    if (attrInt(node, 'transA', 0) !== 0 || (bias !== '' && beta !== 1 && weight.dataType !== DataType.FLOAT)) {
       nodes.push(node);
       continue;
     }
     const columns = attrInt(node, 'transB', 0) === 0 ? weight.dims[1]! : weight.dims[0]!;
-    const bias = node.inputs[2] ?? '';
-    const beta = attrFloat(node, 'beta', 1);
     nodes.push(
       { opType: 'Gather', inputs: [node.inputs[0]!, first], outputs: [`${out}.probe.first`], attributes: [attr.int('axis', 1)] },
       { opType: 'Mul', inputs: [`${out}.probe.first`, zerosOf(weight, columns)], outputs: [bias === '' ? out : `${out}.probe.product`], attributes: [] },

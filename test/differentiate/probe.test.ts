@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { feedFor, PROBE_RUNS, probeShapes } from '../../src/differentiate/probe.js';
-import { cloneModel, type Model } from '../../src/ir/index.js';
+import { attr, cloneModel, DataType, makeTensor, makeValueInfo, type Model, type Node, type Tensor, type ValueInfo } from '../../src/ir/index.js';
 import { decodeModel, encodeModel, readModel } from '../../src/load/index.js';
 import { encodeSyntheticBert, SYNTHETIC_STYLES } from '../../src/synth/index.js';
 import { corpusEntries, corpusPath, describeCorpus } from '../load/corpus.js';
@@ -52,6 +52,31 @@ describe('the shape probe gives the shapes of the model run with its weights', (
       expect(await expectProbeMatchesModel(decodeModel(encodeSyntheticBert({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 500, style, seed: 4 }), file), file)).toBeGreaterThan(4);
     });
   }
+});
+
+describe('the shape probe on products it rewrites in each form', () => {
+  const floats = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+  const product = (nodes: Node[], initializers: Tensor[], input: ValueInfo, output: string): Model => ({
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 17 }],
+    metadata: [],
+    graph: { nodes, initializers, inputs: [input], outputs: [{ name: output }], valueInfo: [] },
+  });
+  const node = (opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = []): Node => ({ opType, inputs, outputs, attributes });
+
+  it('Gemm with transB, a bias and beta 0.5; MatMul of a vector and of a batch of sequences', async () => {
+    const gemm = product(
+      [node('Gemm', ['x', 'w', 'c'], ['y'], [attr.int('transB', 1), attr.float('beta', 0.5)]), node('Relu', ['y'], ['z'])],
+      [makeTensor('w', [48, 64], floats(48 * 64)), makeTensor('c', [48], floats(48))],
+      makeValueInfo('x', DataType.FLOAT, ['batch', 64]),
+      'z',
+    );
+    expect(await expectProbeMatchesModel(gemm, 'gemm.onnx')).toBe(1);
+    const vector = product([node('MatMul', ['x', 'w'], ['y'])], [makeTensor('w', [64, 40], floats(64 * 40))], makeValueInfo('x', DataType.FLOAT, [64]), 'y');
+    expect(await expectProbeMatchesModel(vector, 'vector.onnx')).toBe(1);
+    const sequences = product([node('MatMul', ['x', 'w'], ['y'])], [makeTensor('w', [64, 40], floats(64 * 40))], makeValueInfo('x', DataType.FLOAT, ['batch', 'sequence', 64]), 'y');
+    expect(await expectProbeMatchesModel(sequences, 'sequences.onnx')).toBe(1);
+  });
 });
 
 // Their products mostly read weights through a Transpose, which the probe does not skip; some do not.
