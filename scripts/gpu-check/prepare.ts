@@ -24,9 +24,9 @@ import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
 import { withoutAccumulators } from '../../src/emit/training-graphs.js';
-import { cloneModel, DataType } from '../../src/ir/index.js';
+import { cloneModel, DataType, readFloat32 } from '../../src/ir/index.js';
 import { readModel, writeModel } from '../../src/load/index.js';
-import type { FeedTensor, Feeds } from '../../src/runtime/ort-training.js';
+import { feedType, type FeedTensor, type Feeds } from '../../src/runtime/ort-training.js';
 import { writeSyntheticBert } from '../../src/synth/index.js';
 import { root, taskFeeds, train } from '../../test/artifacts/harness.js';
 import { cli } from '../../test/helpers/cli.js';
@@ -114,8 +114,7 @@ async function learningRates(ort: typeof Ort, optimizerPath: string, n: number):
 }
 
 function ortTensor(ort: typeof Ort, t: FeedTensor): Ort.Tensor {
-  const type = t.data instanceof Float32Array ? 'float32' : t.data instanceof BigInt64Array ? 'int64' : t.data instanceof Int32Array ? 'int32' : 'bool';
-  return new ort.Tensor(type, t.data as Float32Array, t.dims as number[]);
+  return new ort.Tensor(feedType(t), t.data as Float32Array, [...t.dims]);
 }
 
 function asNpy(t: { data: unknown; dims: readonly number[] }): NpyArray {
@@ -149,11 +148,7 @@ async function prepare(ort: typeof Ort, c: CaseSpec): Promise<Record<string, unk
   const batch: Feeds = await taskFeeds(artifacts);
   const checkpoint = decodeCheckpoint(readFileSync(path.join(artifacts, 'checkpoint')));
   const parameters: Record<string, FeedTensor> = {};
-  for (const t of [...checkpoint.trainable, ...checkpoint.frozen]) {
-    const bytes = t.rawData;
-    if (t.name === undefined || bytes === undefined) throw new Error(`checkpoint tensor ${t.name ?? '(unnamed)'} has no raw data`);
-    parameters[t.name] = { data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), dims: t.dims.map(Number) };
-  }
+  for (const t of [...checkpoint.trainable, ...checkpoint.frozen]) parameters[t.name!] = { data: readFloat32(t), dims: t.dims };
   const feeds = { ...batch, ...parameters };
   for (const [name, t] of Object.entries(feeds)) save(`feed:${name}`, asNpy(t));
 

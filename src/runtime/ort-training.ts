@@ -273,10 +273,12 @@ export class OrtTrainingRuntime {
 
 // ---- sessions -----------------------------------------------------------------------------------------
 
-function defaultType(data: TensorData): TensorType {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof BigInt64Array) return 'int64';
-  if (data instanceof Int32Array) return 'int32';
+/** A feed's element type: as given, else from its array (a Uint8Array is uint8 unless `type` says bool). */
+export function feedType(f: FeedTensor): TensorType {
+  if (f.type !== undefined) return f.type;
+  if (f.data instanceof Float32Array) return 'float32';
+  if (f.data instanceof BigInt64Array) return 'int64';
+  if (f.data instanceof Int32Array) return 'int32';
   return 'uint8';
 }
 
@@ -317,7 +319,7 @@ export class TrainingSession {
 
   private feeds(feeds: Feeds): OrtFeeds {
     const out: OrtFeeds = {};
-    for (const [name, f] of Object.entries(feeds)) out[name] = new this.ort.Tensor(f.type ?? defaultType(f.data), f.data, f.dims);
+    for (const [name, f] of Object.entries(feeds)) out[name] = new this.ort.Tensor(feedType(f), f.data, f.dims);
     return out;
   }
 

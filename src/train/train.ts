@@ -172,7 +172,6 @@ function sequenceOf(info: ArtifactsInfo, batch: readonly EncodedExample[]): numb
   return info.staticSequence ?? Math.max(...batch.map((e) => e.ids.length));
 }
 
-/** One batch's feeds; a masked-LM batch is masked first with `rng`. */
 /** The feeds for one batch; for masked-LM, masked from `rng`, with the masked tokens' original ids (`maskedLabels`). */
 function feedsFor(info: ArtifactsInfo, batch: readonly EncodedExample[], pad: number, masking: MaskingVocabulary | undefined, rng: Uint32Source | undefined): { feeds: Feeds; maskedLabels: readonly number[] } {
   if (info.task !== 'masked_lm') return { feeds: batchFeeds(batch, info.inputs, info.task, pad, shapeFor(info, batch.length)), maskedLabels: [] };

@@ -11,15 +11,13 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
 import { withoutAccumulators } from '../../src/emit/training-graphs.js';
+import { readFloat32 } from '../../src/ir/index.js';
 import { encodeModel, readModel } from '../../src/load/index.js';
-import { loadOrtTraining } from '../../src/runtime/ort-training.js';
+import { feedType, loadOrtTraining, type FeedTensor } from '../../src/runtime/ort-training.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { compile, root, taskFeeds } from './harness.js';
 
-function ortTensor(t: { data: Float32Array | BigInt64Array | Int32Array | Uint8Array; dims: readonly number[] }): ort.Tensor {
-  const type = t.data instanceof Float32Array ? 'float32' : t.data instanceof BigInt64Array ? 'int64' : t.data instanceof Int32Array ? 'int32' : 'bool';
-  return new ort.Tensor(type, t.data as Float32Array, [...t.dims]);
-}
+const ortTensor = (t: FeedTensor): ort.Tensor => new ort.Tensor(feedType(t), t.data as Float32Array, [...t.dims]);
 
 describe('the training model without its accumulators', () => {
   it('gives the loss and the gradients that the training runtime steps with', async () => {
@@ -37,10 +35,7 @@ describe('the training model without its accumulators', () => {
 
     const batch = await taskFeeds(folder);
     const feeds: Record<string, ort.Tensor> = Object.fromEntries(Object.entries(batch).map(([n, t]) => [n, ortTensor(t)]));
-    for (const t of [...checkpoint.trainable, ...checkpoint.frozen]) {
-      const bytes = t.rawData!;
-      feeds[t.name!] = ortTensor({ data: new Float32Array(new Uint8Array(bytes).buffer), dims: t.dims.map(Number) });
-    }
+    for (const t of [...checkpoint.trainable, ...checkpoint.frozen]) feeds[t.name!] = ortTensor({ data: readFloat32(t), dims: t.dims });
     const session = await ort.InferenceSession.create(encodeModel(plain));
     const outputs = await session.run(Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]!])));
     await session.release();

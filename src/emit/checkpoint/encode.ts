@@ -17,6 +17,7 @@ import { Builder } from 'flatbuffers';
 import { AdapterError, diagnostic } from '../../diagnostics/index.js';
 import { DataLocation, DataType, dataTypeBits, dataTypeName, type Tensor } from '../../ir/index.js';
 import { hasRawData, isSourceRange, readRange, tensorSource, type WritePart } from '../../load/index.js';
+import { joinWriteParts } from '../../load/wire.js';
 import {
   CHECKPOINT_FIELDS,
   CHECKPOINT_VERSION,
@@ -77,13 +78,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function encodeCheckpoint(input: CheckpointInput, options: EncodeCheckpointOptions = {}): Uint8Array {
   const { parts, size } = encodeCheckpointParts(input, options);
   if (parts.length === 1 && !isSourceRange(parts[0]!)) return parts[0]!;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(isSourceRange(part) ? readRange(part) : part, at);
-    at += part.length;
-  }
-  return bytes;
+  return joinWriteParts(parts, size);
 }
 
 /** A checkpoint as consecutive parts (to write with one gathering write), and where each tensor's bytes are. */
