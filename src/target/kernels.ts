@@ -1,17 +1,28 @@
 /**
- * ONNX Runtime's CUDA kernel registrations as data: which (domain, op, opset range, types) have a
- * CUDA kernel. The table itself is generated (cuda-kernels.data.ts, by scripts/cuda-kernels.ts);
- * this module reads it.
+ * ONNX Runtime's CUDA kernel registrations as data: which (domain, op, opset range) has a CUDA
+ * kernel, and for which types of each type constraint. The table itself is generated
+ * (cuda-kernels.data.ts, by scripts/cuda-kernels.ts); this module reads it and matches nodes.
  */
 
-/** One registration: `types` as ORT registers them (see `matchesTypes`). */
+/**
+ * The types a registration accepts, by constraint name: a node matches when every constraint listed
+ * here that the node binds takes one of the listed types. Constraints the kernel does not declare
+ * are not checked, as in ONNX Runtime.
+ */
+export type ConstraintTypes = Readonly<Record<string, readonly string[]>>;
+
+/** One registration: a kernel for an opset range, accepting any of `accepts`. */
 export interface KernelRow {
   readonly domain: string;
   readonly op: string;
   readonly since: number;
   /** Last opset covered; undefined = open-ended. */
   readonly until: number | undefined;
-  readonly types: readonly string[];
+  /**
+   * Alternatives (a kernel typed on two constraints registers pairs: InPlaceAccumulatorV2's
+   * (T, T_GRAD) = (float, float) or (float, MLFloat16)); a node matches if it matches one.
+   */
+  readonly accepts: readonly ConstraintTypes[];
 }
 
 /** The row whose opset range holds `opset`, if any. */
@@ -19,41 +30,36 @@ export function findKernel(rows: readonly KernelRow[], domain: string, op: strin
   return rows.find((r) => r.domain === domain && r.op === op && r.since <= opset && (r.until === undefined || opset <= r.until));
 }
 
-/** The fixed-size element types ORT kernels register for ('*' means these unless listed below). */
-const ALL_FIXED_SIZE = ['float', 'double', 'MLFloat16', 'BFloat16', 'int8_t', 'int16_t', 'int32_t', 'int64_t', 'uint8_t', 'uint16_t', 'uint32_t', 'uint64_t', 'bool'];
-const FLOATS = ['MLFloat16', 'float', 'double', 'BFloat16'];
-
-/** What '*' stands for: kernels that declare their types in their own file. */
-export function starTypes(row: KernelRow): readonly string[] {
-  if (row.domain === '' && (row.op === 'Sum' || (row.op === 'Dropout' && row.since >= 13))) return FLOATS;
-  if (row.domain === 'com.microsoft' && row.op === 'BiasGelu') return FLOATS;
-  if (row.domain === '' && row.op === 'Pow' && row.since >= 12) return ['int32_t', 'int64_t', 'float', 'double', 'MLFloat16'];
-  return ALL_FIXED_SIZE;
+/** Whether a node with these constraint bindings (constraint → type) has a kernel in `row`. */
+export function matchesTypes(row: KernelRow, bound: ReadonlyMap<string, string>): boolean {
+  return row.accepts.some((alternative) =>
+    Object.entries(alternative).every(([constraint, types]) => {
+      const t = bound.get(constraint);
+      return t === undefined || types.includes(t);
+    }),
+  );
 }
 
-/**
- * Whether a registration covers a node with these element types (`inputs[i]` the type of input i,
- * `all` every type on the node's inputs and outputs):
- * - a plain list covers the type of the op's main input (input 0; for Slice, its index input 1);
- * - combined names (`float_float_float`, InPlaceAccumulatorV2's `float_float`) start with input 0's
- *   type and name only types the node carries;
- * - `T1:T2` pairs (SoftmaxCrossEntropyLoss's `float:int64_t`) are inputs 0 and 1;
- * - '*' is `starTypes`.
- */
-export function matchesTypes(row: KernelRow, op: string, inputs: readonly (string | undefined)[], all: ReadonlySet<string>): boolean {
-  const main = op === 'Slice' ? inputs[1] : inputs[0];
-  return row.types.some((t) => {
-    if (t === '*') return main === undefined || starTypes(row).includes(main) || main.startsWith('seq(');
-    if (t.includes(':')) return t.split(':').every((part, i) => inputs[i] === part);
-    if (t.includes('_') && !/^u?int\d+_t$/.test(t)) {
-      const parts = splitCombined(t);
-      return parts[0] === main && parts.every((p) => all.has(p));
-    }
-    return t === main;
-  });
+/** 'T in float, double; Tind in int32_t, int64_t' (each alternative in parentheses if several). */
+export function describeAccepts(row: KernelRow): string {
+  const one = (a: ConstraintTypes) => Object.entries(a).map(([c, types]) => `${c} in ${types.join(', ')}`).join('; ');
+  return row.accepts.length === 1 ? one(row.accepts[0]!) : row.accepts.map((a) => `(${one(a)})`).join(' or ');
 }
 
-/** `int64_t_float_int64_t` → ['int64_t', 'float', 'int64_t'] (type names themselves contain '_t'). */
-function splitCombined(name: string): string[] {
-  return name.match(/u?int\d+_t|MLFloat16|BFloat16|float|double|bool|Float8\w+/g) ?? [name];
+/** The row's accepts as the generated table writes them: 'T=float,double|Tind=int32_t,int64_t;…'. */
+export function formatAccepts(accepts: readonly ConstraintTypes[]): string {
+  return accepts.map((a) => Object.entries(a).map(([c, types]) => `${c}=${types.join(',')}`).join('|')).join(';');
+}
+
+export function parseAccepts(text: string): ConstraintTypes[] {
+  return text.split(';').map((alternative) =>
+    Object.fromEntries(
+      alternative === ''
+        ? []
+        : alternative.split('|').map((part) => {
+            const [constraint, types] = part.split('=') as [string, string];
+            return [constraint, types.split(',')];
+          }),
+    ),
+  );
 }
