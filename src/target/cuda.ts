@@ -4,10 +4,11 @@
  * flowing into it. A node without a matching kernel would run on the CPU with copies to and from
  * the GPU around it, which can make a GPU training step many times slower without anyone noticing.
  */
-import { dataTypeName, isDefaultDomain, nodeLabel, opset, type Model, type Node } from '../ir/index.js';
+import { isDefaultDomain, nodeLabel, opset, type Model, type Node } from '../ir/index.js';
 import { CUDA_KERNELS, CUDA_KERNELS_RELEASE } from './cuda-kernels.data.js';
-import { inferElementTypes, type ElementType } from './element-types.js';
-import { findKernel, matchesTypes, type KernelRow } from './kernels.js';
+import { inferElementTypes } from './element-types.js';
+import { describeAccepts, findKernel, matchesTypes, type KernelRow } from './kernels.js';
+import { bindConstraints, findSchema } from './schemas.js';
 
 export { CUDA_KERNELS_RELEASE };
 
@@ -29,18 +30,6 @@ export interface Coverage {
   readonly fallbacks: readonly Fallback[];
 }
 
-/** ORT's C++ names of ONNX element types, as the registrations use them. */
-function ortTypeName(t: ElementType | undefined): string | undefined {
-  if (t === undefined) return undefined;
-  if (t === 'sequence') return 'seq(tensor)';
-  const names: Record<string, string> = {
-    float32: 'float', float64: 'double', float16: 'MLFloat16', bfloat16: 'BFloat16', bool: 'bool',
-    int8: 'int8_t', int16: 'int16_t', int32: 'int32_t', int64: 'int64_t', uint8: 'uint8_t', uint16: 'uint16_t', uint32: 'uint32_t', uint64: 'uint64_t',
-  };
-  const name = dataTypeName(t);
-  return names[name] ?? name;
-}
-
 /** Ops ONNX Runtime folds away or handles itself, with no kernel to look up. */
 const noKernelNeeded = new Set(['Constant']);
 
@@ -48,6 +37,11 @@ function rangeText(row: KernelRow): string {
   return `${row.since}${row.until === undefined ? '+' : `–${row.until}`}`;
 }
 
+/**
+ * Looks every node up as ONNX Runtime does: the registration for its domain and opset, then its
+ * element types bound to the op's type constraints (Where's T is inputs 1 and 2, not the bool
+ * condition) and compared with the types the kernel registers for each constraint.
+ */
 export function checkCudaCoverage(model: Model, artifact: string, rows: readonly KernelRow[] = CUDA_KERNELS): Coverage {
   const types = inferElementTypes(model);
   const fallbacks: Fallback[] = [];
@@ -55,8 +49,8 @@ export function checkCudaCoverage(model: Model, artifact: string, rows: readonly
     if (isDefaultDomain(node.domain) && noKernelNeeded.has(node.opType)) continue;
     const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
     const version = opset(model, domain) ?? 1;
-    const inputTypes = node.inputs.map((i) => (i ? ortTypeName(types.get(i)) : undefined));
-    const all = new Set([...inputTypes, ...node.outputs.map((o) => ortTypeName(types.get(o)))].filter((t): t is string => t !== undefined));
+    const inputTypes = node.inputs.map((i) => (i ? types.get(i) : undefined));
+    const outputTypes = node.outputs.map((o) => (o ? types.get(o) : undefined));
     const row = findKernel(rows, domain, node.opType, version);
     const fallback = (reason: string) =>
       fallbacks.push({ artifact, node: nodeLabel(node), op: node.opType, domain, opset: version, types: inputTypes.map((t) => t ?? '-'), reason });
@@ -65,8 +59,13 @@ export function checkCudaCoverage(model: Model, artifact: string, rows: readonly
       fallback(others.length === 0 ? `ONNX Runtime has no CUDA kernel for ${describeOp(node)}` : `its CUDA kernels cover opsets ${others.map(rangeText).join(', ')}, not ${version}`);
       continue;
     }
-    if (!matchesTypes(row, node.opType, inputTypes, all)) {
-      fallback(`its CUDA kernel for opsets ${rangeText(row)} takes ${row.types.join(', ')}, not ${(node.opType === 'Slice' ? inputTypes[1] : inputTypes[0]) ?? 'an unknown type'}`);
+    // Ops without a published schema (ONNX Runtime's training-internal *Grad ops, which adapterc does
+    // not emit) bind nothing, so only their domain and opset are checked.
+    const schema = findSchema(domain, node.opType, version);
+    const bound = schema ? bindConstraints(schema, inputTypes, outputTypes).bound : new Map<string, string>();
+    if (!matchesTypes(row, bound)) {
+      const actual = [...bound].filter(([c]) => row.accepts.some((a) => a[c] !== undefined)).map(([c, t]) => `${c} = ${t}`).join(', ');
+      fallback(`its CUDA kernel for opsets ${rangeText(row)} takes ${describeAccepts(row)}; here ${actual}`);
     }
   }
   return { artifact, nodes: model.graph.nodes.length, fallbacks };

@@ -1,52 +1,99 @@
 /**
- * Element types of every value in a graph, inferred node by node: what the CUDA coverage check needs
- * to pick a kernel. Graph inputs and initializers state theirs; most ops pass on their first input's
- * type; the rest are listed here.
+ * Element types of every value in a graph, inferred node by node in ONNX Runtime's names (float,
+ * int64_t, seq(float)): what the CUDA coverage check needs to pick a kernel. Graph inputs and
+ * initializers state theirs; a node's outputs follow its schema (a fixed type, or the type its
+ * constraint is bound to by the inputs); the few constraints an attribute decides (Cast's `to`) are
+ * listed here. An op without a schema passes its first known input type on.
  */
-import { attrInt, DataType, elemTypeOf, getAttribute, isDefaultDomain, topologicalOrder, type Model, type Node } from '../ir/index.js';
+import { attrInt, DataType, dataTypeName, elemTypeOf, getAttribute, isDefaultDomain, opset, topologicalOrder, type Model, type Node, type ValueInfo } from '../ir/index.js';
+import { isSequenceOf } from '../emit/optimizer.js';
+import { bindConstraints, findSchema, formalAt } from './schemas.js';
 
-/** A value's type: a DataType, or 'sequence' for seq(tensor) values (the optimizer's inputs). */
-export type ElementType = number | 'sequence';
+const ORT_NAMES: Readonly<Record<string, string>> = {
+  float32: 'float', float64: 'double', float16: 'MLFloat16', bfloat16: 'BFloat16', bool: 'bool', string: 'string',
+  int8: 'int8_t', int16: 'int16_t', int32: 'int32_t', int64: 'int64_t', uint8: 'uint8_t', uint16: 'uint16_t', uint32: 'uint32_t', uint64: 'uint64_t',
+};
 
-const boolean = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
-const int64 = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
-
-function outputTypes(node: Node, input: (i: number) => ElementType | undefined): Array<ElementType | undefined> {
-  const first = node.inputs.map((_, i) => input(i)).find((t) => t !== undefined);
-  const op = node.opType;
-  if (isDefaultDomain(node.domain)) {
-    if (op === 'Constant') {
-      const a = node.attributes[0];
-      if (a?.t) return [a.t.dataType];
-      return [a?.name === 'value_float' || a?.name === 'value_floats' ? DataType.FLOAT : a?.name === 'value_string' || a?.name === 'value_strings' ? DataType.STRING : DataType.INT64];
-    }
-    if (int64.has(op)) return [DataType.INT64];
-    if (boolean.has(op)) return [DataType.BOOL];
-    if (op === 'Cast') return [attrInt(node, 'to')];
-    if (op === 'ConstantOfShape') return [getAttribute(node, 'value')?.t?.dataType ?? DataType.FLOAT];
-    if (op === 'OneHot') return [input(2)];
-    if (op === 'Where') return [input(1)];
-    if (op === 'LayerNormalization') return [input(0), DataType.FLOAT, DataType.FLOAT];
-    if (op === 'Dropout') return [input(0), DataType.BOOL];
-  }
-  if (node.domain === 'com.microsoft') {
-    if (op === 'InPlaceAccumulatorV2' || op === 'AdamWOptimizer' || op === 'SGDOptimizerV2') return [DataType.BOOL, 'sequence', 'sequence', 'sequence'];
-    if (op === 'SkipLayerNormalization') return [input(0), DataType.FLOAT, DataType.FLOAT, input(0)];
-  }
-  return node.outputs.map(() => first);
+/** ONNX Runtime's C++ name of an ONNX element type, as its kernel registrations spell it. */
+export function ortTypeName(dataType: number): string {
+  const name = dataTypeName(dataType);
+  return ORT_NAMES[name] ?? name;
 }
 
-export function inferElementTypes(model: Model): Map<string, ElementType> {
+/** A graph input's or output's declared type: a tensor's element type, or a sequence of tensors'. */
+function declaredType(v: ValueInfo): string | undefined {
+  const tensor = elemTypeOf(v);
+  if (tensor !== undefined) return tensor === DataType.UNDEFINED ? undefined : ortTypeName(tensor);
+  const element = Object.values(DataType).find((t) => t !== DataType.UNDEFINED && isSequenceOf(v, t));
+  return element === undefined ? undefined : `seq(${ortTypeName(element)})`;
+}
+
+/**
+ * Constraints that a node's attributes decide rather than its inputs (a value of ONNX's
+ * TensorProto.DataType, or a tensor attribute's type), where the attribute is present or has a
+ * default. Everything else comes from the schema.
+ */
+function attributeBound(node: Node): Record<string, number | undefined> {
+  const dtype = (name: string) => (getAttribute(node, name) ? attrInt(node, name) : undefined);
+  switch (node.opType) {
+    case 'Cast':
+      return { T2: attrInt(node, 'to') };
+    case 'ConstantOfShape':
+      return { T2: getAttribute(node, 'value')?.t?.dataType ?? DataType.FLOAT };
+    case 'Constant': {
+      const a = node.attributes[0];
+      const byName: Record<string, number> = { value_float: DataType.FLOAT, value_floats: DataType.FLOAT, value_int: DataType.INT64, value_ints: DataType.INT64, value_string: DataType.STRING, value_strings: DataType.STRING };
+      return { T: a?.t?.dataType ?? (a ? byName[a.name] : undefined) };
+    }
+    case 'RandomNormal':
+    case 'RandomUniform':
+      return { T: dtype('dtype') ?? DataType.FLOAT };
+    case 'RandomNormalLike':
+    case 'RandomUniformLike':
+    case 'EyeLike':
+      return { T2: dtype('dtype') };
+    case 'Multinomial':
+      return { T2: dtype('dtype') ?? DataType.INT32 };
+    case 'LayerNormalization':
+      // Mean and InvStdDev are computed in stash_type (float unless set).
+      return { U: dtype('stash_type') ?? DataType.FLOAT };
+    default:
+      return {};
+  }
+}
+
+function outputTypes(model: Model, node: Node, inputs: readonly (string | undefined)[]): Array<string | undefined> {
+  const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
+  const schema = findSchema(domain, node.opType, opset(model, domain) ?? 1);
+  if (schema === undefined) {
+    const first = inputs.find((t) => t !== undefined);
+    return node.outputs.map(() => first);
+  }
+  const { bound } = bindConstraints(schema, inputs, []);
+  for (const [constraint, t] of Object.entries(isDefaultDomain(node.domain) ? attributeBound(node) : {})) {
+    if (t !== undefined && !bound.has(constraint)) bound.set(constraint, ortTypeName(t));
+  }
+  return node.outputs.map((_, i) => {
+    const formal = formalAt(schema.outputs, i);
+    if (formal === undefined) return undefined;
+    if (formal.fixed) return formal.type;
+    const allowed = schema.constraints.get(formal.type);
+    // A constraint no input binds but that allows one type only (Dropout's mask: bool).
+    return bound.get(formal.type) ?? (allowed?.length === 1 ? allowed[0] : undefined);
+  });
+}
+
+export function inferElementTypes(model: Model): Map<string, string> {
   const graph = model.graph;
-  const types = new Map<string, ElementType>();
-  for (const t of graph.initializers) if (t.name && t.dataType !== undefined) types.set(t.name, t.dataType);
+  const types = new Map<string, string>();
+  for (const t of graph.initializers) if (t.name && t.dataType !== undefined) types.set(t.name, ortTypeName(t.dataType));
   for (const v of graph.inputs) {
-    const t = elemTypeOf(v);
-    // seq(tensor) inputs carry no tensor type in the IR (their TypeProto is kept verbatim).
-    types.set(v.name, t ?? (v.type?.tensor === undefined && v.type !== undefined ? 'sequence' : DataType.UNDEFINED));
+    const t = declaredType(v);
+    if (t !== undefined) types.set(v.name, t);
   }
   for (const node of topologicalOrder(graph)) {
-    const produced = outputTypes(node, (i) => (node.inputs[i] ? types.get(node.inputs[i]!) : undefined));
+    const inputs = node.inputs.map((i) => (i ? types.get(i) : undefined));
+    const produced = outputTypes(model, node, inputs);
     node.outputs.forEach((out, i) => {
       const t = produced[i];
       if (out && t !== undefined) types.set(out, t);
