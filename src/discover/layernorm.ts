@@ -1,6 +1,7 @@
 /**
  * Finding LayerNorms, however they are written: the LayerNormalization op (any domain and opset),
- * com.microsoft SkipLayerNormalization (residual Add folded in), or decomposed into elementwise
+ * com.microsoft SkipLayerNormalization (residual Add folded in) and EmbedLayerNormalization (the
+ * embeddings' lookups and sum folded in: BERT's embedding LayerNorm), or decomposed into elementwise
  * arithmetic by PyTorch (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) or by
  * TensorFlow (ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Reciprocal, Mul, Mul, Sub, Add).
  *
@@ -45,6 +46,10 @@ function asLayerNormOp(view: GraphView, node: Node): LayerNorm | undefined {
   if (node.opType === 'SkipLayerNormalization' && node.domain === 'com.microsoft') {
     const scale = node.inputs[2] || undefined;
     return { form: 'SkipLayerNormalization', input: '', output: node.outputs[0]!, nodes: [node], scale, bias: node.inputs[3] || undefined, width: width(view, scale) };
+  }
+  if (node.opType === 'EmbedLayerNormalization' && node.domain === 'com.microsoft') {
+    const scale = node.inputs[5] || undefined;
+    return { form: 'EmbedLayerNormalization', input: '', output: node.outputs[0]!, nodes: [node], scale, bias: node.inputs[6] || undefined, width: width(view, scale) };
   }
   return undefined;
 }

@@ -10,13 +10,14 @@ import type { Site } from '../check/plan.js';
 export type LayerNormForm =
   | 'LayerNormalization' // the ONNX op (or ORT's own at opsets below 17)
   | 'SkipLayerNormalization' // com.microsoft: residual Add folded in
+  | 'EmbedLayerNormalization' // com.microsoft: the embedding lookups and sum folded in
   | 'decomposed'; // ReduceMean/Sub/Pow/Sqrt/Div/Mul/Add (PyTorch) or ReduceMean/Sqrt/Reciprocal/Mul (TensorFlow)
 
 export interface LayerNorm {
   readonly form: LayerNormForm;
   /** The normalized value that leaves the LayerNorm. */
   readonly output: string;
-  /** The value normalized; for SkipLayerNormalization the sum is internal and this is ''. */
+  /** The value normalized; for Skip- and EmbedLayerNormalization the sum is internal and this is ''. */
   readonly input: string;
   /** The nodes that make it up (one for the ops). */
   readonly nodes: readonly Node[];
