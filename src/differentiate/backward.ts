@@ -18,6 +18,11 @@ export interface Gradients {
   readonly nodes: readonly Node[];
 }
 
+/** Probed element types that carry gradients (a value the probe did not see is taken to). */
+function carriesGradient(elemType: string | undefined): boolean {
+  return elemType === undefined || elemType === 'float32' || elemType === 'float16' || elemType === 'float64' || elemType === 'bfloat16';
+}
+
 function ruleKey(node: Node): string {
   return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
 }
@@ -39,7 +44,9 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
     const source = node.inputs.find((i) => requiresGrad.has(i));
     if (source === undefined) continue;
     for (const out of node.outputs) {
-      if (out === '') continue;
+      // Integer and bool values carry no gradient: a shape read from a trainable value (Shape, then
+      // ConstantOfShape) does not make what is built from it depend on the parameter.
+      if (out === '' || !carriesGradient(shapes.get(out)?.elemType)) continue;
       requiresGrad.add(out);
       firstParameter.set(out, firstParameter.get(source)!);
     }

@@ -34,6 +34,12 @@ export function dataTypeName(dataType: number | undefined): string {
   return NAMES[dataType] ?? `dtype(${dataType})`;
 }
 
+/** The DataType of a name `dataTypeName` gives (onnxruntime-node's tensor type names too), if any. */
+export function dataTypeOfName(name: string): number | undefined {
+  const found = Object.entries(NAMES).find(([, n]) => n === name);
+  return found === undefined ? undefined : Number(found[0]);
+}
+
 /** Bits per element in raw_data; undefined for strings and unknown types. */
 export function dataTypeBits(dataType: number | undefined): number | undefined {
   switch (dataType) {
