@@ -3,12 +3,21 @@
  * for the corpus, each of its type constraints exercised with a type ONNX Runtime's CUDA kernel
  * takes (covered) and, where one exists, a type it does not (a fallback naming that constraint).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attr, DataType, makeTensor, makeValueInfo, type Attribute, type Model } from '../../src/ir/index.js';
+import { attr, DataType, makeTensor, makeValueInfo, nodeLabel, type Attribute, type Model } from '../../src/ir/index.js';
+import { readModel } from '../../src/load/index.js';
+import { CUDA_KERNELS } from '../../src/target/cuda-kernels.data.js';
+import { findKernel } from '../../src/target/kernels.js';
+import { root } from '../artifacts/harness.js';
+import { cli } from '../helpers/cli.js';
+import { corpusEntries, corpusPath, corpusSkipReason } from '../load/corpus.js';
 import { sequenceValueInfo } from '../../src/emit/optimizer.js';
 import { checkCudaCoverage } from '../../src/target/cuda.js';
 import { inferElementTypes } from '../../src/target/element-types.js';
-import { bindConstraints, findSchema } from '../../src/target/schemas.js';
+import { bindConstraints, findSchema, formalAt } from '../../src/target/schemas.js';
 
 const T = DataType;
 
@@ -172,5 +181,43 @@ describe('binding types to constraints', () => {
     // The kernel registers every fixed-size sequence type (it checks float at run time), not strings.
     model.graph.inputs.splice(2, 1, sequenceValueInfo('w', T.STRING));
     expect(fallbacks(model)[0]!.reason).toMatch(/here .*S_WEIGHT = seq\(string\)/);
+  });
+});
+
+describe('in every graph adapterc emits for the corpus, every constraint a kernel checks is bound', () => {
+  // An unbound constraint is not checked (as in ONNX Runtime, which could not match it either), so a
+  // type inference that lost a value's type would hide a fallback. Here every node of the three
+  // artifacts of every corpus model that compiles with houlsby.adp binds each constraint its kernel
+  // declares, wherever a present input or output carries it.
+  const exercised = new Set<string>();
+  const runnable = corpusEntries().filter((e) => e.runs && !e.path.includes('ort-fused/') && !e.path.includes('torch_transformer_encoder'));
+  it.skipIf(runnable.length === 0)(`binds every checked constraint${runnable.length === 0 ? ` (skipped: ${corpusSkipReason})` : ''}`, async () => {
+    for (const entry of runnable) {
+      const out = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-bind-')), 'out');
+      const r = await cli(['compile', path.join(root, 'specs/houlsby.adp'), corpusPath(entry), '-o', out]);
+      expect(r.code, r.stderr).toBe(0);
+      for (const artifact of ['training_model.onnx', 'eval_model.onnx', 'optimizer_model.onnx']) {
+        const model = await readModel(path.join(out, artifact));
+        const types = inferElementTypes(model);
+        for (const node of model.graph.nodes) {
+          const domain = node.domain && node.domain !== 'ai.onnx' ? node.domain : '';
+          const version = model.opsetImports.find((o) => (o.domain ?? '') === domain)?.version ?? 1;
+          const row = findKernel(CUDA_KERNELS, domain, node.opType, version);
+          const schema = findSchema(domain, node.opType, version);
+          if (!row || !schema) continue;
+          const { bound } = bindConstraints(schema, node.inputs.map((i) => (i ? types.get(i) : undefined)), node.outputs.map((o) => (o ? types.get(o) : undefined)));
+          const carried = new Set([...node.inputs.map((i, k) => (i ? formalAt(schema.inputs, k) : undefined)), ...node.outputs.map((o, k) => (o ? formalAt(schema.outputs, k) : undefined))].flatMap((f) => (f ? [f.fixed ? f.name : f.type] : [])));
+          for (const constraint of new Set(row.accepts.flatMap((a) => Object.keys(a)))) {
+            if (!carried.has(constraint)) continue;
+            expect(bound.get(constraint), `${entry.path} ${artifact} ${nodeLabel(node)}: ${constraint}`).toBeDefined();
+            exercised.add(`${domain || 'ai.onnx'}:${node.opType}.${constraint}`);
+          }
+        }
+      }
+    }
+    // The ops of these graphs, each with the constraints its kernel declares (a sample that must stay).
+    for (const pair of ['ai.onnx:Gather.Tind', 'ai.onnx:Cast.T1', 'ai.onnx:Cast.T2', 'ai.onnx:Equal.T', 'ai.onnx:ConstantOfShape.T2', 'ai.onnx:Shape.T1', 'ai.onnx:Reshape.shape', 'com.microsoft:InPlaceAccumulatorV2.T_GRAD', 'com.microsoft:AdamWOptimizer.S_WEIGHT']) {
+      expect([...exercised], pair).toContain(pair);
+    }
   });
 });
