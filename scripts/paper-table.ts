@@ -12,13 +12,20 @@
  *    and trains on SST-2 (the first --examples training sentences), evaluated on all of SST-2 dev.
  *
  * Usage: npm run paper-table [-- --examples 4000 --epochs 3 --pretrain-steps 2000]. Needs ../shared/data.
+ *
+ * With --real MODEL.onnx (a BERT export with pretrained weights, such as the interop tier's
+ * all-MiniLM-L6-v2: interop/work/models/ts-opset14-fold.onnx after interop/run.sh), steps 1 and 2
+ * are skipped: the variants compile against MODEL with bert-base-uncased's vocabulary, the paper's
+ * setting (top half = the upper half of the layers), and train --parallel at a time (default 2,
+ * one per core: `adapterc train` runs in one thread). Commands run as child processes of the built
+ * CLI (bin/adapterc.js; `npm install` builds it).
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { runCli } from '../src/cli/main.js';
+import { parseArgs, promisify } from 'node:util';
 import { writeSyntheticBertSync } from '../src/synth/index.js';
 import { readExamplesFile, WordPieceTokenizer } from '../src/train/index.js';
 
@@ -26,15 +33,31 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = path.resolve(root, '..', 'shared');
 const sst2 = (split: string) => path.join(shared, 'data', 'sst2', `${split}.tsv`);
 const { values } = parseArgs({
-  options: { examples: { type: 'string', default: '4000' }, epochs: { type: 'string', default: '3' }, 'pretrain-steps': { type: 'string', default: '2000' }, 'pretrain-lr': { type: 'string', default: '1e-3' } },
+  options: {
+    examples: { type: 'string', default: '4000' },
+    epochs: { type: 'string' },
+    'pretrain-steps': { type: 'string', default: '2000' },
+    'pretrain-lr': { type: 'string', default: '1e-3' },
+    real: { type: 'string' },
+    parallel: { type: 'string' },
+    'max-length': { type: 'string' },
+  },
 });
+const real = values.real === undefined ? undefined : path.resolve(values.real);
+const epochs = values.epochs ?? (real ? '1' : '3');
+const maxLength = values['max-length'] ?? (real ? '64' : '48');
+const parallel = Number(values.parallel ?? (real ? '2' : '1'));
 const examples = Number(values.examples);
 const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-paper-'));
+const run = promisify(execFile);
 
+/** Runs an adapterc command in its own process (the built CLI), so that variants can train side by side. */
 async function adapterc(args: string[]): Promise<void> {
-  let err = '';
-  const code = await runCli(args, { stdout: () => {}, stderr: (t) => (err += t), cwd: root });
-  if (code !== 0) throw new Error(`adapterc ${args[0]} failed:\n${err}`);
+  try {
+    await run(process.execPath, [path.join(root, 'bin', 'adapterc.js'), ...args], { cwd: root, maxBuffer: 256 << 20 });
+  } catch (error) {
+    throw new Error(`adapterc ${args[0]} failed:\n${String((error as { stderr?: unknown }).stderr ?? error)}`);
+  }
 }
 
 function spec(name: string, body: string): string {
@@ -43,63 +66,80 @@ function spec(name: string, body: string): string {
   return file;
 }
 
-// 1. Vocabulary and model.
 const trainLines = readFileSync(sst2('train'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 const header = trainLines[0]!;
 const task = path.join(dir, 'sst2-train.tsv');
 writeFileSync(task, [header, ...trainLines.slice(1, 1 + examples)].join('\n') + '\n');
-// Every training sentence the task does not use; the last 500 are the pretraining dev set.
-const pretrainSentences = trainLines.slice(1 + examples).map((l) => l.split('\t')[1] ?? '');
-const full = WordPieceTokenizer.fromFile(path.join(shared, 'data', 'vocab', 'bert-base-uncased.txt'));
-const used = new Set(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
-for (const text of [...pretrainSentences, ...readExamplesFile(task, { kind: 'classification' }).map((e) => e.text), ...readExamplesFile(sst2('dev'), { kind: 'classification' }).map((e) => e.text)]) {
-  for (const piece of full.tokenize(text)) used.add(piece);
-}
-const vocab = path.join(dir, 'vocab.txt');
-writeFileSync(vocab, `${full.tokens.filter((t) => used.has(t)).join('\n')}\n`);
-const scratch = path.join(dir, 'scratch.onnx');
-writeSyntheticBertSync({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: used.size, maxPositions: 64, seed: 1, init: { std: 0.02 } }, scratch);
 
-// 2. Masked-LM pretraining on the other training sentences (plain text, one a line).
-const pretrainFile = path.join(dir, 'pretrain.txt');
-const pretrainDev = path.join(dir, 'pretrain-dev.txt');
-writeFileSync(pretrainFile, `${pretrainSentences.slice(0, -500).join('\n')}\n`);
-writeFileSync(pretrainDev, `${pretrainSentences.slice(-500).join('\n')}\n`);
-const pretrainFolder = path.join(dir, 'pretrain');
-const pretrainStarted = performance.now();
-await adapterc(['compile', spec('pretrain', `train {\n  trainable all\n  head masked_lm\n  optimizer adamw(lr ${values['pretrain-lr']}, weight_decay 0.01)\n}`), scratch, '-o', pretrainFolder]);
-await adapterc(['train', pretrainFolder, '--train', pretrainFile, '--dev', pretrainDev, '--vocab', vocab, '--max-length', '48', '--epochs', '100', '--max-steps', values['pretrain-steps']!, '--log-every', '100']);
-const base = path.join(dir, 'base.onnx');
-await adapterc(['export', pretrainFolder, '-o', base, '--without-head']);
-const pretrainLog = JSON.parse(readFileSync(path.join(pretrainFolder, 'trained', 'train-log.json'), 'utf8')) as {
-  steps: { loss: number }[];
-  epochs: { dev?: { loss: number; accuracy?: number } }[];
-  bestEpoch: number;
-};
-const mean = (xs: { loss: number }[]) => xs.reduce((n, s) => n + s.loss, 0) / xs.length;
-const pretrainDevResult = pretrainLog.epochs[pretrainLog.bestEpoch - 1]?.dev;
-const pretrainSummary =
-  `masked-LM pretraining: ${pretrainLog.steps.length} steps of 32 over ${pretrainSentences.length - 500} sentences (vocabulary ${used.size}) in ${((performance.now() - pretrainStarted) / 60000).toFixed(1)} min; ` +
-  `training MLM loss ${mean(pretrainLog.steps.slice(0, 20)).toFixed(2)} (first 20 steps) → ${mean(pretrainLog.steps.slice(-20)).toFixed(2)} (last 20); ` +
-  `held-out MLM loss ${pretrainDevResult?.loss.toFixed(2)}, masked-token accuracy ${((pretrainDevResult?.accuracy ?? NaN) * 100).toFixed(1)}% (uniform guessing: ln ${used.size} = ${Math.log(used.size).toFixed(2)})`;
+/** Steps 1 and 2: a synthetic BERT over the sentences' WordPieces, pretrained as a masked LM. */
+async function pretrainedSyntheticBase(task: string): Promise<{ base: string; vocab: string; summary: string }> {
+  // 1. Vocabulary and model.
+  // Every training sentence the task does not use; the last 500 are the pretraining dev set.
+  const pretrainSentences = trainLines.slice(1 + examples).map((l) => l.split('\t')[1] ?? '');
+  const full = WordPieceTokenizer.fromFile(path.join(shared, 'data', 'vocab', 'bert-base-uncased.txt'));
+  const used = new Set(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+  for (const text of [...pretrainSentences, ...readExamplesFile(task, { kind: 'classification' }).map((e) => e.text), ...readExamplesFile(sst2('dev'), { kind: 'classification' }).map((e) => e.text)]) {
+    for (const piece of full.tokenize(text)) used.add(piece);
+  }
+  const vocab = path.join(dir, 'vocab.txt');
+  writeFileSync(vocab, `${full.tokens.filter((t) => used.has(t)).join('\n')}\n`);
+  const scratch = path.join(dir, 'scratch.onnx');
+  writeSyntheticBertSync({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: used.size, maxPositions: 64, seed: 1, init: { std: 0.02 } }, scratch);
+
+  // 2. Masked-LM pretraining on the other training sentences (plain text, one a line).
+  const pretrainFile = path.join(dir, 'pretrain.txt');
+  const pretrainDev = path.join(dir, 'pretrain-dev.txt');
+  writeFileSync(pretrainFile, `${pretrainSentences.slice(0, -500).join('\n')}\n`);
+  writeFileSync(pretrainDev, `${pretrainSentences.slice(-500).join('\n')}\n`);
+  const pretrainFolder = path.join(dir, 'pretrain');
+  const pretrainStarted = performance.now();
+  await adapterc(['compile', spec('pretrain', `train {\n  trainable all\n  head masked_lm\n  optimizer adamw(lr ${values['pretrain-lr']}, weight_decay 0.01)\n}`), scratch, '-o', pretrainFolder]);
+  await adapterc(['train', pretrainFolder, '--train', pretrainFile, '--dev', pretrainDev, '--vocab', vocab, '--max-length', '48', '--epochs', '100', '--max-steps', values['pretrain-steps']!, '--log-every', '100']);
+  const base = path.join(dir, 'base.onnx');
+  await adapterc(['export', pretrainFolder, '-o', base, '--without-head']);
+  const pretrainLog = JSON.parse(readFileSync(path.join(pretrainFolder, 'trained', 'train-log.json'), 'utf8')) as {
+    steps: { loss: number }[];
+    epochs: { dev?: { loss: number; accuracy?: number } }[];
+    bestEpoch: number;
+  };
+  const mean = (xs: { loss: number }[]) => xs.reduce((n, s) => n + s.loss, 0) / xs.length;
+  const pretrainDevResult = pretrainLog.epochs[pretrainLog.bestEpoch - 1]?.dev;
+  const pretrainSummary =
+    `masked-LM pretraining: ${pretrainLog.steps.length} steps of 32 over ${pretrainSentences.length - 500} sentences (vocabulary ${used.size}) in ${((performance.now() - pretrainStarted) / 60000).toFixed(1)} min; ` +
+    `training MLM loss ${mean(pretrainLog.steps.slice(0, 20)).toFixed(2)} (first 20 steps) → ${mean(pretrainLog.steps.slice(-20)).toFixed(2)} (last 20); ` +
+    `held-out MLM loss ${pretrainDevResult?.loss.toFixed(2)}, masked-token accuracy ${((pretrainDevResult?.accuracy ?? NaN) * 100).toFixed(1)}% (uniform guessing: ln ${used.size} = ${Math.log(used.size).toFixed(2)})`;
+  return { base, vocab, summary: pretrainSummary };
+}
+
+const { base, vocab, summary: pretrainSummary } = real
+  ? { base: real, vocab: path.join(shared, 'data', 'vocab', 'bert-base-uncased.txt'), summary: `pretrained base: ${real}` }
+  : await pretrainedSyntheticBase(task);
 console.log(pretrainSummary);
 
 // 3. The variants.
-// The base has no pooler (masked-LM pretraining does not train one): classifiers read the first token.
+// The classifier reads the first token: masked-LM pretraining trains no pooler, and some exports of
+// pretrained models drop theirs.
 const head = '  head classifier(labels 2, from first_token)\n';
+const topLayers = real ? 'layers -3..-1' : 'layer -1';
+const topName = real ? 'adapters, top half of the layers' : 'adapters, top layer only';
+// A pretrained base fine-tunes at the paper's small rate; adapters and the head train at 1e-3.
+const fullRate = real ? '5e-5' : '1e-3';
+const adapterRate = real ? '1e-3' : '3e-3';
 const variants: Array<[string, string]> = [
-  ['full fine-tuning', `train {\n  trainable all\n${head}  optimizer adamw(lr 1e-3, weight_decay 0.01)\n}`],
-  ['adapters, size 64', `place bottleneck after attention, ffn in layers all\n\ntrain {\n${head}  optimizer adamw(lr 3e-3, weight_decay 0.01)\n}`],
-  ['adapters, size 8', `override adapter bottleneck {\n  size 8\n}\n\nplace bottleneck after attention, ffn in layers all\n\ntrain {\n${head}  optimizer adamw(lr 3e-3, weight_decay 0.01)\n}`],
-  ['adapters, top layer only', `place bottleneck after attention, ffn in layer -1\n\ntrain {\n  trainable adapters, layernorm in layer -1, head\n${head}  optimizer adamw(lr 3e-3, weight_decay 0.01)\n}`],
-  ['head only', `train {\n  trainable head\n${head}  optimizer adamw(lr 3e-3, weight_decay 0.01)\n}`],
+  ['full fine-tuning', `train {\n  trainable all\n${head}  optimizer adamw(lr ${fullRate}, weight_decay 0.01)\n}`],
+  ['adapters, size 64', `place bottleneck after attention, ffn in layers all\n\ntrain {\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
+  ['adapters, size 8', `override adapter bottleneck {\n  size 8\n}\n\nplace bottleneck after attention, ffn in layers all\n\ntrain {\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
+  [topName, `place bottleneck after attention, ffn in ${topLayers}\n\ntrain {\n  trainable adapters, layernorm in ${topLayers}, head\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
+  ['head only', `train {\n  trainable head\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
 ];
-const rows: string[] = [];
+const rows: string[] = new Array(variants.length);
 let baseline = 0;
-for (const [name, body] of variants) {
+const started = performance.now();
+async function runVariant(i: number): Promise<void> {
+  const [name, body] = variants[i]!;
   const folder = path.join(dir, name.replace(/\W+/g, '-'));
   await adapterc(['compile', spec(name.replace(/\W+/g, '-'), body), base, '-o', folder]);
-  await adapterc(['train', folder, '--train', task, '--dev', sst2('dev'), '--vocab', vocab, '--max-length', '48', '--epochs', values.epochs!]);
+  await adapterc(['train', folder, '--train', task, '--dev', sst2('dev'), '--vocab', vocab, '--max-length', maxLength, '--epochs', epochs]);
   const summary = JSON.parse(readFileSync(path.join(folder, 'summary.json'), 'utf8')) as { trainableShare: number; trainableParameters: number };
   const log = JSON.parse(readFileSync(path.join(folder, 'trained', 'train-log.json'), 'utf8')) as {
     epochs: { dev?: { accuracy?: number } }[];
@@ -110,10 +150,17 @@ for (const [name, body] of variants) {
   };
   baseline = log.baseline?.accuracy ?? baseline;
   const accuracy = log.epochs[log.bestEpoch - 1]?.dev?.accuracy ?? NaN;
-  rows.push(`| ${name} | ${(accuracy * 100).toFixed(1)} | ${summary.trainableParameters.toLocaleString('en-US')} (${(summary.trainableShare * 100).toFixed(1)}%) | ${((log.seconds * 1000) / log.steps.length).toFixed(1)} |`);
-  console.log(rows[rows.length - 1]);
+  rows[i] = `| ${name} | ${(accuracy * 100).toFixed(1)} | ${summary.trainableParameters.toLocaleString('en-US')} (${(summary.trainableShare * 100).toFixed(1)}%) | ${((log.seconds * 1000) / log.steps.length).toFixed(1)} |`;
+  console.log(rows[i]);
 }
+// Variants in parallel, `--parallel` at a time (one per core: training runs in one thread).
+let next = 0;
+const lanes = Array.from({ length: Math.max(1, parallel) }, async () => {
+  while (next < variants.length) await runVariant(next++);
+});
+await Promise.all(lanes);
+const minutes = ((performance.now() - started) / 60000).toFixed(1);
 console.log(`\n${pretrainSummary}`);
-console.log(`SST-2 dev (872 sentences), ${examples} training sentences, ${values.epochs} epochs, best epoch; majority class ${(baseline * 100).toFixed(1)}%`);
+console.log(`SST-2 dev (872 sentences), ${examples} training sentences, ${epochs} epoch(s), max length ${maxLength}, best epoch; majority class ${(baseline * 100).toFixed(1)}%; variants ${parallel} at a time, ${minutes} min`);
 console.log('| variant | dev accuracy (%) | beats majority class | trainable parameters (share of base) | ms per step (incl. dev eval) |\n|---|---|---|---|---|');
 for (const r of rows) console.log(r.replace(/^\| ([^|]+) \| ([\d.]+) \|/, (_, name: string, acc: string) => `| ${name} | ${acc} | ${Number(acc) > baseline * 100 ? `yes (+${(Number(acc) - baseline * 100).toFixed(1)})` : 'no'} |`));
