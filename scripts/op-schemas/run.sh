@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates src/target/op-schemas.data.ts from pinned packages, in a virtual environment made here
-# (scripts/op-schemas/.venv; pip's cache makes later runs offline-fast).
+# (scripts/op-schemas/.venv, kept between runs: a later run only checks the pins).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
