@@ -186,7 +186,7 @@ function merge(accepts: ConstraintTypes[]): ConstraintTypes[] {
  * narrowest of those, the first ranked; several bind the first ranked assignment of distinct
  * constraints that allows every registered combination.
  */
-function derivedConstraints(r: Registration): ((entry: string) => string[]) | undefined {
+function derivedConstraints(r: Registration): string[] | undefined {
   const schema = findSchema(r.domain, r.op, r.since);
   if (schema === undefined) return undefined;
   const ranked = [...new Set([...schema.inputs, ...schema.outputs].filter((f) => !f.fixed).map((f) => f.type))];
@@ -197,12 +197,12 @@ function derivedConstraints(r: Registration): ((entry: string) => string[]) | un
     const singles = combos.map((c) => c[0]!);
     const covered = (c: string) => singles.filter((t) => allowed(c).includes(t)).length;
     const fits = ranked.filter((c) => covered(c) > 0).sort((a, b) => covered(b) - covered(a) || allowed(a).length - allowed(b).length || ranked.indexOf(a) - ranked.indexOf(b));
-    return fits.length === 0 ? undefined : () => [fits[0]!];
+    return fits.length === 0 ? undefined : [fits[0]!];
   }
   const assignments = (chosen: string[]): string[][] =>
     chosen.length === width ? [chosen] : ranked.filter((c) => !chosen.includes(c)).flatMap((c) => assignments([...chosen, c]));
   const fitting = assignments([]).find((names) => combos.every((combo) => combo.every((t, i) => allowed(names[i]!).includes(t))));
-  return fitting === undefined ? undefined : () => fitting;
+  return fitting;
 }
 
 /** The registrations keyed by constraint; `notes` lists those decided from the schema, not declared. */
@@ -221,17 +221,16 @@ export function withConstraints(registrations: readonly Registration[], declarat
     } else if (r.types.length === 1 && r.types[0] === '*') {
       notes.push(`${where}: declares its types in its own file, not in ${DECLARATIONS}: not checked`);
       accepts = [{}];
-    } else if (derivedConstraints(r) === undefined) {
-      // Training-internal ops (SparseSoftmaxCrossEntropy, *Grad) have no published schema to bind by.
-      notes.push(`${where}: no schema constraint fits its template types: not checked`);
-      accepts = [{}];
     } else {
-      const constraints = derivedConstraints(r)!;
-      accepts = r.types.map((entry) => {
-        const names = constraints(entry);
-        return Object.fromEntries(templateTypes(entry).map((t, i) => [names[i]!, [t]]));
-      });
-      notes.push(`${where}: ${[...new Set(r.types.map((e) => constraints(e).join('_')))].join(', ')} from its schema`);
+      const names = derivedConstraints(r);
+      if (names === undefined) {
+        // Training-internal ops (SparseSoftmaxCrossEntropy, *Grad) have no published schema to bind by.
+        notes.push(`${where}: no schema constraint fits its template types: not checked`);
+        accepts = [{}];
+      } else {
+        accepts = r.types.map((entry) => Object.fromEntries(templateTypes(entry).map((t, i) => [names[i]!, [t]])));
+        notes.push(`${where}: ${names.join('_')} from its schema`);
+      }
     }
     return { domain: r.domain, op: r.op, since: r.since, until: r.until, accepts: merge(accepts) };
   });

@@ -8,7 +8,7 @@
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { GraphBuilder, indexGraph, isDefaultDomain, nodeLabel, readNumbers, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
 import type { ProbedValue, ShapeTable } from './probe.js';
-import { failure, type GradientContext } from './rule.js';
+import { failure, FLOAT_TYPES, type GradientContext } from './rule.js';
 import { gradientRules } from './rules/index.js';
 
 export interface Gradients {
@@ -20,7 +20,7 @@ export interface Gradients {
 
 /** Probed element types that carry gradients (a value the probe did not see is taken to). */
 function carriesGradient(elemType: string | undefined): boolean {
-  return elemType === undefined || elemType === 'float32' || elemType === 'float16' || elemType === 'float64' || elemType === 'bfloat16';
+  return elemType === undefined || FLOAT_TYPES[elemType] !== undefined;
 }
 
 function ruleKey(node: Node): string {

@@ -5,8 +5,11 @@
  * where the input does not need one).
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { nodeLabel, type GraphBuilder, type Node } from '../ir/index.js';
+import { DataType, nodeLabel, type GraphBuilder, type Node } from '../ir/index.js';
 import type { ProbedValue, ShapeTable } from './probe.js';
+
+/** onnxruntime's names of the float element types (as probed) → ONNX DataType: the types gradients flow in. */
+export const FLOAT_TYPES: Readonly<Record<string, number>> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
 
 export interface GradientContext {
   readonly node: Node;

@@ -2,14 +2,12 @@
  * Gradients of elementwise ops. Binary ops broadcast (numpy rules), so each input's gradient is
  * summed back to its own shape (`unbroadcast`). y is the node's output, dy its gradient.
  */
-import { attr, attrString, DataType, getAttribute } from '../../ir/index.js';
+import { attr, attrString, getAttribute } from '../../ir/index.js';
 import { unbroadcast } from '../broadcast.js';
-import type { GradientContext, GradientRule } from '../rule.js';
+import { FLOAT_TYPES, type GradientContext, type GradientRule } from '../rule.js';
 
 const grad = (g: GradientContext, i: number) => `${g.node.inputs[i]}.grad`;
 
-/** onnxruntime's names of float element types (as probed) → ONNX DataType. */
-const floatTypes: Readonly<Record<string, number>> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
 const mul = (g: GradientContext, a: string, b: string, i: number) => g.b.node('Mul', [a, b], grad(g, i));
 const y = (g: GradientContext) => g.node.outputs[0]!;
 const input = (g: GradientContext, i: number) => g.node.inputs[i]!;
@@ -85,7 +83,7 @@ export const elementwiseRules: ReadonlyArray<[string, GradientRule]> = [
     'Cast',
     // The gradient goes back in the input's own float type; integer inputs have none.
     (g, [dy]) => {
-      const to = floatTypes[g.shape(input(g, 0)).elemType];
+      const to = FLOAT_TYPES[g.shape(input(g, 0)).elemType];
       return to === undefined ? [] : [g.b.node('Cast', [dy!], grad(g, 0), [attr.int('to', to)])];
     },
   ],
