@@ -6,6 +6,11 @@
  *   eval_model.onnx       forward + loss
  *   optimizer_model.onnx  AdamW (or SGD) with the spec's hyper-parameters
  *   checkpoint            every parameter (trainable and frozen), ONNX Runtime's ODTC format
+ *
+ * and the step models (src/step), which train on any ONNX Runtime, training build or not:
+ *
+ *   step_model.onnx       forward + loss + backward + optimizer update, standard ONNX
+ *   step_eval_model.onnx  forward + loss, the frozen weights inside
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +28,8 @@ import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
 import type { Layout, TrainingGraphs } from './training-graphs.js';
-import { stageAsync } from '../util/stages.js';
+import { stage, stageAsync } from '../util/stages.js';
+import { buildStepModels, STEP_ARTIFACTS, type StepModels } from '../step/step-model.js';
 
 /** The rate ONNX Runtime's training API uses when none is set. */
 export const ORT_DEFAULT_LEARNING_RATE = 0.001;
@@ -48,6 +54,8 @@ export interface PreparedArtifacts {
   readonly training: Model;
   readonly eval: Model;
   readonly optimizer: Model;
+  /** The step model and its eval model (standard ONNX; frozen weights as initializers). */
+  readonly step: StepModels;
   /** The checkpoint as parts: large tensors are views of the model's own bytes, not copies. */
   readonly checkpoint: CheckpointParts;
   readonly summary: object;
@@ -76,15 +84,16 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
     // inside the graph makes the default run at the spec's rate. See README, "Learning rate".
     learningRateScale: scale,
   });
+  const step = stage('step model', () => buildStepModels(graphs, plan, new Set(noDecay)));
   const checkpoint = encodeArtifactCheckpoint(plan, input.spec, graphs.trainable, graphs.frozen);
   const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
-  const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate };
+  const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate, step: step.interface };
   const inCheckpoint = new Map<Tensor, { offset: number; length: number }>();
   for (const t of [...graphs.trainable, ...graphs.frozen]) {
     const at = checkpoint.dataOffsets.get(t.name!);
     if (at) inCheckpoint.set(t, at);
   }
-  return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, checkpoint, summary, warnings: optimizer.warnings, inCheckpoint };
+  return { training: graphs.training, eval: graphs.eval, optimizer: optimizer.model, step, checkpoint, summary, warnings: optimizer.warnings, inCheckpoint };
 }
 
 /** The checkpoint of the artifacts: `parameters` (trainable, then frozen) and the spec's properties. */
@@ -175,6 +184,8 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
     for (const [model, name] of [
       [prepared.training, ARTIFACTS.training],
       [prepared.eval, ARTIFACTS.eval],
+      [prepared.step.step, STEP_ARTIFACTS.step],
+      [prepared.step.eval, STEP_ARTIFACTS.eval],
     ] as const) {
       await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: baseEntries }).parts, false);
     }
@@ -190,6 +201,13 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
     await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
     await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
     const inCheckpoint = new Map([...prepared.inCheckpoint].map(([t, at]) => [t, externalDataEntries(ARTIFACTS.checkpoint, at.offset, at.length)]));
+    // The step models' frozen initializers read their bytes from the checkpoint.
+    for (const [model, name] of [
+      [prepared.step.step, STEP_ARTIFACTS.step],
+      [prepared.step.eval, STEP_ARTIFACTS.eval],
+    ] as const) {
+      await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: inCheckpoint }).parts, false);
+    }
     await writeAdaptedModel(temporary, inference, inCheckpoint, false);
   }
   await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));

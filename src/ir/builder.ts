@@ -74,6 +74,13 @@ export class GraphBuilder {
     return n;
   }
 
+  /** A float64 1-D initializer. */
+  float64s(name: string, values: readonly number[]): string {
+    const n = this.fresh(name);
+    addInitializer(this.graph, makeTensor(n, [values.length], new Float64Array(values)));
+    return n;
+  }
+
   /** An int64 scalar initializer. */
   int64Scalar(name: string, value: number): string {
     const n = this.fresh(name);

@@ -16,9 +16,9 @@ import { checkSpecFile } from '../check/check.js';
 import type { Plan } from '../check/plan.js';
 import { AdapterError, diagnostic, throwIfErrors } from '../diagnostics/index.js';
 import { ARTIFACTS } from '../emit/artifacts.js';
-import { decodeCheckpoint, type Checkpoint } from '../emit/checkpoint/index.js';
+import { readCheckpoint, type Checkpoint } from '../emit/checkpoint/index.js';
 import { DataType, elemTypeOf, shapeOf, type Model, type Tensor } from '../ir/index.js';
-import { decodeModel } from '../load/index.js';
+import { decodeModel, DEFERRED_FROM } from '../load/index.js';
 import { MLM_POSITIONS } from '../rewrite/rules/add-masked-lm.js';
 import type { TaskKind } from './data.js';
 
@@ -44,8 +44,7 @@ export interface ArtifactsInfo {
   readonly folder: string;
   readonly files: { readonly training: string; readonly eval: string; readonly optimizer: string; readonly checkpoint: string };
   readonly summary: Readonly<Record<string, unknown>>;
-  readonly trainingBytes: Uint8Array;
-  readonly checkpointBytes: Uint8Array;
+  /** Large tensors stay in the file until read (`readCheckpoint`): the frozen base is not held in memory. */
   readonly checkpoint: Checkpoint;
   /** User inputs in graph order, labels last. */
   readonly inputs: readonly ModelInput[];
@@ -111,10 +110,10 @@ export function readArtifacts(folder: string): ArtifactsInfo {
   };
   const trainingBytes = read(folder, ARTIFACTS.training);
   read(folder, ARTIFACTS.eval);
-  const checkpointBytes = read(folder, ARTIFACTS.checkpoint);
+  if (!existsSync(files.checkpoint)) throw notArtifacts(folder, `it has no ${ARTIFACTS.checkpoint}`);
   read(folder, ARTIFACTS.optimizer);
   const training = decodeModel(trainingBytes, files.training);
-  const checkpoint = decodeCheckpoint(checkpointBytes, files.checkpoint);
+  const checkpoint = readCheckpoint(files.checkpoint, DEFERRED_FROM);
 
   const tensors = new Map<string, { tensor: Tensor; trainable: boolean }>();
   for (const t of checkpoint.trainable) tensors.set(t.name!, { tensor: t, trainable: true });
@@ -175,8 +174,6 @@ export function readArtifacts(folder: string): ArtifactsInfo {
     folder,
     files,
     summary,
-    trainingBytes,
-    checkpointBytes,
     checkpoint,
     inputs,
     labels,

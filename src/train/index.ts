@@ -1,5 +1,5 @@
 /** Training compiled artifacts: `adapterc train` (see `train.ts`). */
-export { trainArtifacts, evaluate, splitParameters, devMetric, formatEval, TRAIN_DEFAULTS, TRAINED } from './train.js';
+export { trainArtifacts, evaluate, devMetric, formatEval, TRAIN_DEFAULTS, TRAINED } from './train.js';
 export type { TrainOptions, TrainEvents, TrainResult, EpochRecord, StepRecord, EvalResult } from './train.js';
 export { WordPieceTokenizer, type Encoded } from './tokenizer.js';
 export { readExamplesFile, parseExamples, type Example, type TaskKind } from './data.js';
@@ -8,3 +8,6 @@ export { resolveSchedule, learningRateAt, linearScheduleFactor, describeSchedule
 export { accuracy, majorityBaseline, pearson, spearman, ranks } from './metrics.js';
 export { batchFeeds, chunk, shuffler, type EncodedExample } from './batches.js';
 export { lossChartHtml } from './chart.js';
+export type { RuntimeName, TrainingRuntime } from './runtimes/runtime.js';
+export { openStepRuntime, stepInterfaceOf } from './runtimes/step-model.js';
+export { openOrtTrainingRuntime } from './runtimes/ort-training.js';

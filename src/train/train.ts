@@ -1,31 +1,29 @@
 /**
- * `adapterc train`: trains compiled artifacts in ONNX Runtime's training runtime (onnxruntime-web
- * 1.19.2's training build, CPU) on labelled sentences, evaluates on a dev set after each epoch, and
- * writes the best epoch's parameters as an ODTC checkpoint, a JSON log and a loss chart.
+ * `adapterc train`: trains compiled artifacts on labelled sentences, evaluates on a dev set after
+ * each epoch, and writes the best epoch's parameters as an ODTC checkpoint, a JSON log and a loss
+ * chart.
  *
  *   const result = await trainArtifacts({ artifacts: 'out/', train: 'train.tsv', dev: 'dev.tsv', vocab: 'vocab.txt' });
  *
- * The learning rate: onnxruntime-web trains at its fixed 0.001 and cannot be told otherwise, so the
- * optimizer model is rebuilt in memory for the run (the folder's own optimizer_model.onnx is not
- * used) with the spec's optimizer and a graph that computes the rate of each step from the `step`
- * input the runtime feeds: lr(step) = 0.001 · (lr_spec / 0.001) · schedule(step), with the spec's
- * schedule over this run's total number of steps (`src/emit/optimizer.ts`).
+ * The runtime (`runtimes/`): by default the step model in onnxruntime-node (any current ONNX
+ * Runtime); `runtime: 'ort-training'` runs the four training artifacts in ONNX Runtime 1.19.2's
+ * training runtime instead. Both apply the spec's optimizer with its schedule over this run's total
+ * number of steps, computed in their graphs from the step number.
  *
- * The contiguous parameter buffer the runtime returns (`parameters(false)`) is laid out in the
- * training model's parameter input order with the checkpoint's shapes; that layout is checked
- * against the checkpoint's values when the session starts, and used to cut the buffer back into
- * tensors for the checkpoint written at the end (without optimizer state: onnxruntime-web cannot
- * read the AdamW moments).
+ * The checkpoint written at the end holds the best epoch's trainable parameters and, in the
+ * default layout, the compiled checkpoint's frozen ones, copied from that file (no optimizer
+ * state: training resumes with fresh moments).
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.js';
-import { ORT_DEFAULT_LEARNING_RATE } from '../emit/artifacts.js';
 import { writeCheckpoint } from '../emit/checkpoint/index.js';
-import { buildOptimizerModel, type LinearSchedule } from '../emit/optimizer.js';
+import type { LinearSchedule } from '../emit/optimizer.js';
 import { makeTensor, type Tensor } from '../ir/index.js';
-import { encodeModel } from '../load/index.js';
-import { loadOrtTraining, type Feeds, type TrainingSession } from '../runtime/ort-training.js';
+import type { Feeds } from '../runtime/ort-training.js';
+import { openOrtTrainingRuntime } from './runtimes/ort-training.js';
+import type { RuntimeName, TrainingRuntime } from './runtimes/runtime.js';
+import { openStepRuntime } from './runtimes/step-model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { streamFor, type Uint32Source } from '../util/prng.js';
 import { VERSION } from '../version.js';
@@ -67,6 +65,12 @@ export interface TrainOptions {
   readonly logEvery?: number;
   /** Relative paths are resolved against this (default: the process's working directory). */
   readonly cwd?: string;
+  /** 'step-model' (default: step_model.onnx in onnxruntime-node) or 'ort-training' (ORT 1.19.2's training runtime). */
+  readonly runtime?: RuntimeName;
+  /** step-model: onnxruntime-node's intra-op threads (default: one per physical core). */
+  readonly threads?: number;
+  /** step-model: onnxruntime-node execution providers in order of preference (default: cpu). */
+  readonly executionProviders?: readonly string[];
 }
 
 export interface TrainEvents {
@@ -191,7 +195,7 @@ function argmaxRow(data: Float32Array, row: number, width: number): number {
  * every evaluation (the same masks each epoch, so epochs compare); the loss is the mean over all
  * masked tokens, the accuracy the share of masked tokens whose original id scores highest.
  */
-export async function evaluateMaskedLm(session: TrainingSession, info: ArtifactsInfo, examples: readonly EncodedExample[], pad: number, batchSize: number, masking: MaskingVocabulary, seed: number): Promise<EvalResult> {
+export async function evaluateMaskedLm(session: Pick<TrainingRuntime, 'evalStep'>, info: ArtifactsInfo, examples: readonly EncodedExample[], pad: number, batchSize: number, masking: MaskingVocabulary, seed: number): Promise<EvalResult> {
   const rng = streamFor(seed, 'adapterc train: dev masks');
   let lossSum = 0;
   let correct = 0;
@@ -211,7 +215,7 @@ export async function evaluateMaskedLm(session: TrainingSession, info: Artifacts
 }
 
 /** Runs the eval model over `examples`; metrics over the real rows only. */
-export async function evaluate(session: TrainingSession, info: ArtifactsInfo, examples: readonly EncodedExample[], pad: number, batchSize: number): Promise<EvalResult> {
+export async function evaluate(session: Pick<TrainingRuntime, 'evalStep'>, info: ArtifactsInfo, examples: readonly EncodedExample[], pad: number, batchSize: number): Promise<EvalResult> {
   const predictions: number[] = [];
   let lossSum = 0;
   for (const batch of chunk(examples, batchSize)) {
@@ -239,36 +243,6 @@ function shapeFor(info: ArtifactsInfo, rows: number): { sequence?: number; rows?
     ...(info.staticBatch === undefined || info.staticBatch === rows ? {} : { rows: info.staticBatch }),
     ...(labelWidth === undefined ? {} : { labelWidth }),
   };
-}
-
-/** The runtime's contiguous buffer cut back into checkpoint tensors by the training model's parameter order. */
-export function splitParameters(info: ArtifactsInfo, buffer: Float32Array): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  let at = 0;
-  for (const p of info.parameters) {
-    out.set(p.name, buffer.subarray(at, at + p.size));
-    at += p.size;
-  }
-  if (at !== buffer.length) throw new Error(`the runtime's parameter buffer holds ${buffer.length} values, the training model's parameter inputs ${at}`);
-  return out;
-}
-
-function floatsOf(t: Tensor): Float32Array {
-  const raw = t.rawData!;
-  const copy = new Uint8Array(raw); // aligned copy
-  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-}
-
-/** Checks that `parameters(false)` is laid out as assumed: it must equal the checkpoint's values in that order. */
-function checkLayout(info: ArtifactsInfo, buffer: Float32Array): void {
-  const values = splitParameters(info, buffer);
-  for (const t of [...info.checkpoint.trainable, ...info.checkpoint.frozen]) {
-    const got = values.get(t.name!)!;
-    const want = floatsOf(t);
-    for (let i = 0; i < want.length; i++) {
-      if (!Object.is(got[i], want[i])) throw new Error(`the runtime's parameter buffer is not in the training model's parameter order: '${t.name}' differs from the checkpoint at element ${i}`);
-    }
-  }
 }
 
 export async function trainArtifacts(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
@@ -318,12 +292,9 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
   const runEpochs = Math.ceil(totalSteps / batchesPerEpoch);
 
   const schedule: LinearSchedule | undefined = resolveSchedule(plan.schedule, totalSteps);
-  const optimizer = buildOptimizerModel({
-    optimizer: plan.optimizer.kind === 'adamw' ? { kind: 'adamw', beta1: plan.optimizer.betas[0], beta2: plan.optimizer.betas[1], epsilon: plan.optimizer.eps, weightDecay: plan.optimizer.weightDecay } : { kind: 'sgd' },
-    trainable: info.checkpoint.trainable.map((t) => t.name!),
-    learningRateScale: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE,
-    ...(schedule === undefined ? {} : { schedule }),
-  });
+  const runtimeName = options.runtime ?? 'step-model';
+  if (runtimeName !== 'step-model' && runtimeName !== 'ort-training') throw badOption('runtime', "'step-model' or 'ort-training'", runtimeName);
+  if (options.threads !== undefined) positiveInteger('threads', options.threads, 1);
 
   const baseline = devExamples !== undefined && info.task === 'classification' ? majorityBaseline(devExamples.map((e) => e.label)) : undefined;
   say(`training ${path.relative(cwd, folder) || '.'} (spec ${path.relative(cwd, specFile)}): ${info.task === 'masked_lm' ? 'masked language model' : info.task}, ${trainExamples.length} training ${info.task === 'masked_lm' ? 'sentences' : 'examples'}${devExamples ? `, ${devExamples.length} dev` : ''}`);
@@ -332,19 +303,22 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
   say(`  ${plan.optimizer.kind} lr ${plan.optimizer.lr}, schedule ${describeSchedule(plan.schedule, schedule)}`);
   if (baseline !== undefined) say(`  dev majority-class baseline: accuracy ${baseline.accuracy.toFixed(4)} (always ${baseline.label})`);
 
-  // One WebAssembly thread: onnxruntime-web's threaded build needs worker scripts it fetches, which Node cannot.
-  const runtime = await loadOrtTraining();
-  // The models by path: the runtime wrapper inlines the shared-base layout's external data.
-  const session = await runtime.createSession({ checkpoint: info.checkpointBytes, trainingModel: info.files.training, evalModel: info.files.eval, optimizerModel: new Uint8Array(encodeModel(optimizer.model)) });
+  const session =
+    runtimeName === 'ort-training'
+      ? await openOrtTrainingRuntime(info, plan, schedule)
+      : await openStepRuntime(info, {
+          totalSteps,
+          ...(options.threads === undefined ? {} : { threads: options.threads }),
+          ...(options.executionProviders === undefined ? {} : { executionProviders: options.executionProviders }),
+        });
+  say(`  runtime: ${session.description}`);
   try {
-    const initial = await session.parameters(false);
-    checkLayout(info, initial);
 
     const shuffle = shuffler(seed);
     const maskRng = masking === undefined ? undefined : streamFor(seed, 'adapterc train: masks');
     const steps: StepRecord[] = [];
     const epochRecords: EpochRecord[] = [];
-    let best: { epoch: number; metric: number; parameters: Float32Array; record: EpochRecord } | undefined;
+    let best: { epoch: number; metric: number; parameters: Map<string, Float32Array>; record: EpochRecord } | undefined;
     let step = 0;
     let trainSeconds = 0;
     let examplesSeen = 0;
@@ -361,11 +335,8 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
         step++;
         const stepStart = performance.now();
         const { feeds } = feedsFor(info, batch, tokenizer.pad, masking, maskRng);
-        const out = await session.trainStep(feeds);
-        const loss = (out[info.outputs[0]!]!.data as Float32Array)[0]!;
+        const loss = await session.trainStep(feeds, step);
         if (!Number.isFinite(loss)) throw new AdapterError([diagnostic('ADP5011', { value: String(loss), step }, undefined, 'lower the learning rate in the spec, or check the labels')]);
-        await session.optimizerStep();
-        await session.lazyResetGrad();
         trainSeconds += (performance.now() - stepStart) / 1000;
         examplesSeen += batch.length;
         const learningRate = learningRateAt(step, plan.optimizer.lr, schedule);
@@ -395,7 +366,7 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
       epochRecords.push(record);
       const metric = dev === undefined ? epoch : devMetric(info.task, dev);
       const improved = best === undefined || metric > best.metric || (Number.isNaN(best.metric) && !Number.isNaN(metric));
-      if (improved) best = { epoch, metric, parameters: await session.parameters(false), record };
+      if (improved) best = { epoch, metric, parameters: await session.trainable(), record };
       say(`epoch ${epoch}/${runEpochs}: train loss ${record.trainLoss.toFixed(4)}${dev === undefined ? '' : `, ${formatEval(info.task, dev)}`}${improved && dev !== undefined ? '  (best so far)' : ''}  [${record.seconds.toFixed(1)} s]`);
     }
 
@@ -407,13 +378,13 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
     }
     const files = { checkpoint: path.join(out, TRAINED.checkpoint), log: path.join(out, TRAINED.log), chart: path.join(out, TRAINED.chart) };
     const kept = best!;
-    const values = splitParameters(info, kept.parameters);
-    const tensor = (t: Tensor) => makeTensor(t.name!, t.dims, new Float32Array(values.get(t.name!)!));
+    const tensor = (t: Tensor) => makeTensor(t.name!, t.dims, kept.parameters.get(t.name!)!);
     const props = info.checkpoint.properties;
     const dev = kept.record.dev;
     await writeCheckpoint(files.checkpoint, {
       trainable: info.checkpoint.trainable.map(tensor),
-      frozen: info.checkpoint.frozen.map(tensor),
+      // Unchanged: copied from the compiled checkpoint.
+      frozen: info.checkpoint.frozen,
       properties: {
         ints: { ...props.ints, trained_epoch: kept.epoch, trained_steps: kept.record.step },
         floats: {
@@ -447,6 +418,7 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
       vocab: resolve(options.vocab),
       task: info.task,
       settings: { epochs: runEpochs, batchSize, maxLength, totalSteps, seed, ...(maxSteps === undefined ? {} : { maxSteps }) },
+      runtime: { name: runtimeName, description: session.description },
       optimizer: plan.optimizer,
       schedule: { spec: plan.schedule, ...(schedule === undefined ? {} : { warmupSteps: schedule.warmupSteps, totalSteps: schedule.totalSteps }) },
       ...(baseline === undefined ? {} : { baseline }),

@@ -6,6 +6,7 @@ import { discover } from '../../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
 import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
 import { checkCudaCoverage } from '../../target/cuda.js';
+import { STEP_ARTIFACTS } from '../../step/step-model.js';
 import { fallbackDiagnostic } from '../../target/report.js';
 import { buildTrainingGraphs, checkpointParameters, isParameter } from '../../emit/training-graphs.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
@@ -131,6 +132,8 @@ export const compileCommand: Command = {
             checkCudaCoverage(built.training, ARTIFACTS.training),
             checkCudaCoverage(built.eval, ARTIFACTS.eval),
             checkCudaCoverage(built.optimizer, ARTIFACTS.optimizer),
+            checkCudaCoverage(built.step.step, STEP_ARTIFACTS.step),
+            checkCudaCoverage(built.step.eval, STEP_ARTIFACTS.eval),
           ].flatMap((c) => c.fallbacks);
           if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
           if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
@@ -142,7 +145,7 @@ export const compileCommand: Command = {
     );
     const notes = prepared.warnings;
     if (notes.length > 0) io.stderr(renderDiagnostics(notes));
-    io.stdout(`${renderSummary(summary)}\n\nwrote ${Object.values(ARTIFACTS).join(', ')}, ${ADAPTED_MODEL}${layout === 'shared-base' ? `, ${BASE_DATA}` : ''} and summary.json to ${out}`);
+    io.stdout(`${renderSummary(summary)}\n\nwrote ${[...Object.values(ARTIFACTS), ...Object.values(STEP_ARTIFACTS)].join(', ')}, ${ADAPTED_MODEL}${layout === 'shared-base' ? `, ${BASE_DATA}` : ''} and summary.json to ${out}`);
     if (layout === 'shared-base') io.stdout(SHARED_BASE_RUNTIMES);
     if (values['timings']) io.stderr(renderStageTimes(stageTimes(), startup, performance.now()));
     return ExitCode.ok;

@@ -1,14 +1,18 @@
-/** `adapterc train`: trains compiled artifacts on labelled sentences in ONNX Runtime's training runtime. */
+/** `adapterc train`: trains compiled artifacts on labelled sentences (the step model in onnxruntime-node, or ORT 1.19.2's training runtime). */
 import * as path from 'node:path';
 import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/index.js';
 import { TRAIN_DEFAULTS, TRAINED, trainArtifacts } from '../../train/train.js';
+import type { RuntimeName } from '../../train/runtimes/runtime.js';
 import { expectPositionals, parseCommandArgs } from '../args.js';
 import { ExitCode, processIo, type CliIo, type Command } from '../io.js';
 
 const help = `Usage: adapterc train <artifacts> --train <file> --vocab <vocab.txt> [--dev <file>] [options]
 
-Trains the artifacts 'adapterc compile' wrote in ONNX Runtime's training runtime (onnxruntime-web
-1.19.2's training build, CPU): tokenizes the sentences with BERT's uncased WordPiece tokenizer,
+Trains the artifacts 'adapterc compile' wrote. By default it runs their step model
+(step_model.onnx: forward, loss, gradients and the optimizer update in standard ONNX) in
+onnxruntime-node, native, on all cores; '--runtime ort-training' runs the four ORT training
+artifacts in ONNX Runtime 1.19.2's training runtime instead (onnxruntime-web's training build,
+WebAssembly, one thread; its AdamW decays no_decay parameters too). It tokenizes the sentences with BERT's uncased WordPiece tokenizer,
 batches them with padding and attention masks, shuffles each epoch from the spec's seed, and
 applies the spec's optimizer and learning rate with its schedule (linear warmup, then linear decay
 to zero over the run's steps, computed inside the optimizer graph). After each epoch it evaluates
@@ -42,6 +46,8 @@ Options:
   --max-steps N      stop after N optimizer steps; the schedule then spans N steps
   --seed N           shuffling seed (default: the spec's seed)
   --log-every N      a progress line every N steps, to stderr (default ${TRAIN_DEFAULTS.logEvery})
+  --runtime R        'step-model' (default) or 'ort-training'
+  --threads N        step-model: onnxruntime-node's threads (default: one per physical core)
   -h, --help         show this help
 
 Exit codes: 0 trained, 1 bad artifacts, data, vocabulary or option (nothing written), 2 internal error.`;
@@ -71,6 +77,8 @@ export const trainCommand: Command = {
       'max-steps': { type: 'string' },
       seed: { type: 'string' },
       'log-every': { type: 'string' },
+      runtime: { type: 'string' },
+      threads: { type: 'string' },
     });
     const [artifacts] = expectPositionals('train', positionals, ['artifacts']);
     for (const required of ['train', 'vocab'] as const) {
@@ -109,6 +117,8 @@ export const trainCommand: Command = {
         ...optional('maxSteps', integerOption(values, 'max-steps')),
         ...optional('seed', integerOption(values, 'seed')),
         ...optional('logEvery', integerOption(values, 'log-every')),
+        ...optional('runtime', str('runtime') as RuntimeName | undefined),
+        ...optional('threads', integerOption(values, 'threads')),
       },
       {
         progress,
