@@ -147,7 +147,7 @@ describe('the installed binary', () => {
       writeSyntheticBertSync({ preset: 'tiny', seed: 2 }, model);
       const r = spawnSync(process.execPath, [bin, 'compile', 'specs/houlsby.adp', model, '-o', path.join(dir, 'out'), '--layout', 'shared-base'], { cwd: root, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
-      expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['base.data', 'checkpoint', 'eval_model.onnx', 'model.adapted.onnx', 'optimizer_model.onnx', 'summary.json', 'training_model.onnx']);
+      expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['base.data', 'checkpoint', 'eval_model.onnx', 'model.adapted.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'summary.json', 'training_model.onnx']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -30,7 +30,7 @@ it('prepares a shared-base case whose eval, gradients and training losses agree'
   execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/gpu-check/prepare.ts'), '--out', out, '--steps', '3', '--only', name], { cwd: root, stdio: 'pipe' });
   expect(JSON.parse(readFileSync(path.join(out, 'cases.json'), 'utf8')).cases).toEqual([name]);
   const c = JSON.parse(readFileSync(path.join(out, name, 'case.json'), 'utf8'));
-  expect(readdirSync(path.join(out, name, 'artifacts')).sort()).toEqual(['base.data', 'checkpoint', 'eval_model.onnx', 'optimizer_model.onnx', 'summary.json', 'training_model.onnx']);
+  expect(readdirSync(path.join(out, name, 'artifacts')).sort()).toEqual(['base.data', 'checkpoint', 'eval_model.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'summary.json', 'training_model.onnx']);
   expect(c.gradients.map((g: { parameter: string }) => g.parameter)).toEqual(c.trainable);
   expect(c.learningRates).toHaveLength(3);
   expect(c.trainingRuntimeCurve).toHaveLength(3);

@@ -50,7 +50,7 @@ describe('every spec on a synthetic BERT compiles for CUDA with no fallback', ()
   it.each(specs)('%s', async (spec) => {
     const coverage = await coverageOf(await compileFor(path.join(root, 'specs', `${spec}.adp`), model));
     const artifacts = coverage.filter((c) => c.artifact !== 'model.adapted.onnx');
-    expect(artifacts.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'training_model.onnx']);
+    expect(artifacts.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'training_model.onnx']);
     for (const c of artifacts) expect(c.fallbacks).toEqual([]);
   });
 });
@@ -103,7 +103,7 @@ describeCorpus('every corpus model, for CUDA (default options)', () => {
     // The three training artifacts; model.adapted.onnx keeps the source model's own ops (an ORT-optimized
     // export's FusedGemm has no CUDA kernel: it was optimized for the CPU).
     const coverage = (await coverageOf(await compileFor(spec, corpusPath(file)))).filter((c) => c.artifact !== 'model.adapted.onnx');
-    expect(coverage.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'training_model.onnx']);
+    expect(coverage.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'training_model.onnx']);
     for (const c of coverage) expect(c.fallbacks).toEqual([]);
   });
   it.each(Object.keys(inferenceOnly).map((f) => [f]))('%s (compile --inference: onnxruntime cannot run it)', async (file) => {
@@ -122,7 +122,7 @@ describe('a Hugging Face DistilBERT export (torch, opset 11) that masks attentio
     const spec = specFile('distilbert', 'train {\n  trainable adapters, layernorm\n  head output\n}\nadapter small { size 8 }\nplace small after attention, ffn in layers all');
     const out = await compileFor(spec, model);
     const coverage = (await coverageOf(out)).filter((c) => c.artifact !== 'model.adapted.onnx');
-    expect(coverage.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'training_model.onnx']);
+    expect(coverage.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'training_model.onnx']);
     for (const c of coverage) expect(c.fallbacks).toEqual([]);
     // The forward masks and their gradients are Where nodes whose input 0 is the bool condition.
     const training = await readModel(path.join(out, 'training_model.onnx'));
