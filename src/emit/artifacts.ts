@@ -79,7 +79,6 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
         ? { kind: 'adamw', beta1: plan.optimizer.betas[0], beta2: plan.optimizer.betas[1], epsilon: plan.optimizer.eps, weightDecay: plan.optimizer.weightDecay }
         : { kind: 'sgd' },
     trainable,
-    noDecay,
     // ONNX Runtime trains at 0.001 until told otherwise (onnxruntime-web cannot be told): scaling
     // inside the graph makes the default run at the spec's rate. See README, "Learning rate".
     learningRateScale: scale,
@@ -239,6 +238,6 @@ async function writeAdaptedModel(folder: string, model: Model, available: Readon
 }
 
 /** Trainable parameters the spec's `no_decay` kinds cover: biases, and LayerNorm scales and shifts. */
-function decayExempt(trainable: readonly string[], kinds: readonly string[]): string[] {
+export function decayExempt(trainable: readonly string[], kinds: readonly string[]): string[] {
   return trainable.filter((name) => (kinds.includes('bias') && /(^|\.)bias$/.test(name)) || (kinds.includes('layernorm') && /layernorm|layer_?norm|\bln\d*\b/i.test(name)));
 }

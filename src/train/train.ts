@@ -312,6 +312,7 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
           ...(options.executionProviders === undefined ? {} : { executionProviders: options.executionProviders }),
         });
   say(`  runtime: ${session.description}`);
+  if (session.warnings.length > 0) events.warnings?.(session.warnings);
   try {
 
     const shuffle = shuffler(seed);

@@ -19,7 +19,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readFloat32 } from '../../src/ir/index.js';
 import type { Feeds } from '../../src/runtime/ort-training.js';
 import { planFor, readArtifacts, resolveSchedule } from '../../src/train/index.js';

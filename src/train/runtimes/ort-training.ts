@@ -15,7 +15,7 @@
  * session starts.
  */
 import type { Plan } from '../../check/plan.js';
-import { ORT_DEFAULT_LEARNING_RATE } from '../../emit/artifacts.js';
+import { decayExempt, ORT_DEFAULT_LEARNING_RATE } from '../../emit/artifacts.js';
 import { buildOptimizerModel, type LinearSchedule } from '../../emit/optimizer.js';
 import { tensorBytes } from '../../ir/index.js';
 import { encodeModel } from '../../load/index.js';
@@ -39,6 +39,7 @@ export async function openOrtTrainingRuntime(info: ArtifactsInfo, plan: Plan, sc
   const optimizer = buildOptimizerModel({
     optimizer: plan.optimizer.kind === 'adamw' ? { kind: 'adamw', beta1: plan.optimizer.betas[0], beta2: plan.optimizer.betas[1], epsilon: plan.optimizer.eps, weightDecay: plan.optimizer.weightDecay } : { kind: 'sgd' },
     trainable: info.checkpoint.trainable.map((t) => t.name!),
+    ...(plan.optimizer.kind === 'adamw' ? { noDecay: decayExempt(info.checkpoint.trainable.map((t) => t.name!), plan.optimizer.noDecay) } : {}),
     learningRateScale: plan.optimizer.lr / ORT_DEFAULT_LEARNING_RATE,
     ...(schedule === undefined ? {} : { schedule }),
   });
@@ -59,6 +60,7 @@ export async function openOrtTrainingRuntime(info: ArtifactsInfo, plan: Plan, sc
   }
   return {
     description: "ONNX Runtime 1.19.2's training runtime (onnxruntime-web, WebAssembly, 1 thread)",
+    warnings: optimizer.warnings,
     async trainStep(feeds) {
       const out = await session.trainStep(feeds);
       const loss = (out[info.outputs[0]!]!.data as Float32Array)[0]!;
