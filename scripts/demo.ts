@@ -1,22 +1,24 @@
 /**
  * `npm run demo`: the whole job on a built-in default, no downloads. Generates a small synthetic
- * BERT, compiles specs/houlsby.adp against it into ONNX Runtime training artifacts, trains them for
- * a few steps in ONNX Runtime's own training runtime on a small task (the label says which of two
- * tokens sits at position 1), evaluates, keeps the trained values as a checkpoint, exports an
+ * BERT, compiles specs/houlsby.adp against it into ONNX Runtime training artifacts and the step
+ * model, trains the step model in onnxruntime-node for a few steps on a small task (the label says
+ * which of two tokens sits at position 1), evaluates, keeps the trained values as a checkpoint, exports an
  * inference model with them merged in, and runs that in onnxruntime-node.
  *
  * Usage: npm run demo [-- --out <folder>] (default: ./demo-output, replaced on each run)
  */
 import * as ort from 'onnxruntime-node';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { decodeCheckpoint, encodeCheckpoint } from '../src/emit/checkpoint/index.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeCheckpoint } from '../src/emit/checkpoint/index.js';
 import { makeTensor } from '../src/ir/index.js';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCli } from '../src/cli/main.js';
 import { writeSyntheticBertSync } from '../src/synth/index.js';
-import { loadOrtTraining, type Feeds } from '../src/runtime/ort-training.js';
+import type { Feeds } from '../src/runtime/ort-training.js';
+import { readArtifacts } from '../src/train/artifacts.js';
+import { openStepRuntime } from '../src/train/runtimes/step-model.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: path.join(root, 'demo-output') } } });
@@ -38,14 +40,11 @@ say(`2. adapterc compile specs/houlsby.adp ${path.relative(root, model)} -o ${pa
 const code = await runCli(['compile', path.join(root, 'specs/houlsby.adp'), model, '-o', artifacts]);
 if (code !== 0) process.exit(code);
 
-// 3. Train in ONNX Runtime's training runtime (onnxruntime-web 1.19.2, CPU).
-const runtime = await loadOrtTraining();
-const session = await runtime.createSession({
-  checkpoint: path.join(artifacts, 'checkpoint'),
-  trainingModel: path.join(artifacts, 'training_model.onnx'),
-  evalModel: path.join(artifacts, 'eval_model.onnx'),
-  optimizerModel: path.join(artifacts, 'optimizer_model.onnx'),
-});
+// 3. Train with the step model (step_model.onnx: forward, loss, gradients and AdamW in standard
+//    ONNX) in onnxruntime-node, as `adapterc train` does by default.
+const info = readArtifacts(artifacts);
+const steps = 300;
+const session = await openStepRuntime(info, { totalSteps: steps });
 const batch = 16;
 const sequence = 8;
 const token = (b: number, t: number) => (t === 1 ? (b % 2 ? 3 : 7) : 10 + ((b * 37 + t * 11) % 900));
@@ -56,15 +55,14 @@ const feeds: Feeds = {
   token_type_ids: { data: new BigInt64Array(batch * sequence), dims: [batch, sequence] },
   labels: { data: BigInt64Array.from({ length: batch }, (_, b) => BigInt(b % 2)), dims: [batch] },
 };
-const trainable = await session.parametersSize(true);
-const all = await session.parametersSize(false);
-say(`\n3. training in onnxruntime-web ${'1.19.2'} (ONNX Runtime's training build): ${trainable.toLocaleString('en-US')} of ${all.toLocaleString('en-US')} parameters train`);
-const steps = 150;
+const count = (ts: readonly { dims: readonly number[] }[]) => ts.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
+const trainable = count(info.checkpoint.trainable);
+const all = trainable + count(info.checkpoint.frozen);
+say(`\n3. training with the step model in onnxruntime-node ${ort.env.versions.node} (standard ONNX, no training build): ${trainable.toLocaleString('en-US')} of ${all.toLocaleString('en-US')} parameters train`);
+
 for (let step = 1; step <= steps; step++) {
-  const result = await session.trainStep(feeds);
-  await session.optimizerStep();
-  await session.lazyResetGrad();
-  if (step === 1 || step % 30 === 0) say(`   step ${String(step).padStart(3)}  loss ${(result['loss']!.data as Float32Array)[0]!.toFixed(4)}`);
+  const loss = await session.trainStep(feeds, step);
+  if (step === 1 || step % 60 === 0) say(`   step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}`);
 }
 const evaluated = await session.evalStep(feeds);
 const logits = evaluated['logits']!.data as Float32Array;
@@ -72,20 +70,12 @@ let correct = 0;
 for (let b = 0; b < batch; b++) if ((logits[b * 2 + 1]! > logits[b * 2]! ? 1 : 0) === b % 2) correct++;
 say(`4. eval: loss ${(evaluated['loss']!.data as Float32Array)[0]!.toFixed(4)}, accuracy ${correct}/${batch}`);
 
-// 5. Keep the trained values as a checkpoint: the runtime lists trainable parameters first, in the
-//    checkpoint's order.
-const compiled = decodeCheckpoint(readFileSync(path.join(artifacts, 'checkpoint')));
-const trainedValues = await session.parameters(true);
-let at = 0;
-const trained = compiled.trainable.map((t) => {
-  const count = t.dims.reduce((a, b) => a * b, 1);
-  const tensor = makeTensor(t.name!, t.dims, trainedValues.slice(at, at + count));
-  at += count;
-  return tensor;
-});
+// 5. Keep the trained values as a checkpoint, the frozen ones as compiled.
+const trainedValues = await session.trainable();
 await session.release();
+const trained = info.checkpoint.trainable.map((t) => makeTensor(t.name!, t.dims, trainedValues.get(t.name!)!));
 mkdirSync(path.join(artifacts, 'trained'), { recursive: true });
-writeFileSync(path.join(artifacts, 'trained', 'checkpoint'), encodeCheckpoint({ trainable: trained, frozen: compiled.frozen }));
+await writeCheckpoint(path.join(artifacts, 'trained', 'checkpoint'), { trainable: trained, frozen: info.checkpoint.frozen });
 
 // 6. Export an inference model with the trained adapters merged in, and run it in onnxruntime-node.
 const exported = path.join(out, 'bert-demo.trained.onnx');
@@ -103,6 +93,6 @@ const difference = exportedLogits.reduce((m, v, i) => Math.max(m, Math.abs(v - l
 say(`6. onnxruntime-node ran ${path.relative(root, exported)}: logits [${run['logits']!.dims.join(', ')}], max difference from the eval model ${difference.toExponential(1)}`);
 
 const summary = JSON.parse(readFileSync(path.join(artifacts, 'summary.json'), 'utf8')) as { adapterParameters: number };
-say(`\nfiles in ${path.relative(root, artifacts)}/: ${['training_model.onnx', 'eval_model.onnx', 'optimizer_model.onnx', 'checkpoint', 'model.adapted.onnx', 'summary.json', 'trained/checkpoint'].filter((f) => existsSync(path.join(artifacts, f))).join(', ')}`);
+say(`\nfiles in ${path.relative(root, artifacts)}/: ${['training_model.onnx', 'eval_model.onnx', 'optimizer_model.onnx', 'checkpoint', 'step_model.onnx', 'step_eval_model.onnx', 'model.adapted.onnx', 'summary.json', 'trained/checkpoint'].filter((f) => existsSync(path.join(artifacts, f))).join(', ')}`);
 say(`trained model: ${path.relative(root, exported)}`);
 say(`adapters: ${summary.adapterParameters.toLocaleString('en-US')} parameters`);

@@ -48,6 +48,9 @@ Options:
   --log-every N      a progress line every N steps, to stderr (default ${TRAIN_DEFAULTS.logEvery})
   --runtime R        'step-model' (default) or 'ort-training'
   --threads N        step-model: onnxruntime-node's threads (default: one per physical core)
+  --execution-provider LIST
+                     step-model: onnxruntime-node execution providers in order of preference,
+                     comma-separated, e.g. 'cuda,cpu' (default: cpu; the build must have them)
   -h, --help         show this help
 
 Exit codes: 0 trained, 1 bad artifacts, data, vocabulary or option (nothing written), 2 internal error.`;
@@ -79,6 +82,7 @@ export const trainCommand: Command = {
       'log-every': { type: 'string' },
       runtime: { type: 'string' },
       threads: { type: 'string' },
+      'execution-provider': { type: 'string' },
     });
     const [artifacts] = expectPositionals('train', positionals, ['artifacts']);
     for (const required of ['train', 'vocab'] as const) {
@@ -119,6 +123,7 @@ export const trainCommand: Command = {
         ...optional('logEvery', integerOption(values, 'log-every')),
         ...optional('runtime', str('runtime') as RuntimeName | undefined),
         ...optional('threads', integerOption(values, 'threads')),
+        ...optional('executionProviders', str('execution-provider')?.split(',').map((p) => p.trim()).filter((p) => p !== '')),
       },
       {
         progress,

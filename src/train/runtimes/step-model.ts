@@ -52,7 +52,8 @@ export async function openStepRuntime(info: ArtifactsInfo, options: StepRuntimeO
     for (const s of p.state) state.set(s, new Float32Array(values.get(p.name)!.length));
   }
   const sessionOptions: Ort.InferenceSession.SessionOptions = {
-    logSeverityLevel: 3,
+    // Failures reach the caller as exceptions (ADP5013 when opening); ORT's own log would repeat them.
+    logSeverityLevel: 4,
     // Memory (measured on BERT-base, bench/step.ts): prepacking keeps a second, packed copy of every
     // MatMul weight (0.7x the model); a memory pattern is planned and kept per input shape, and
     // training batches vary in length. Neither changed the step time measurably.
@@ -66,7 +67,17 @@ export async function openStepRuntime(info: ArtifactsInfo, options: StepRuntimeO
     if (open?.file === file) return open.session;
     await open?.session.release();
     open = undefined;
-    open = { file, session: await ort.InferenceSession.create(path.join(info.folder, file), sessionOptions) };
+    const where = path.join(info.folder, file);
+    try {
+      open = { file, session: await ort.InferenceSession.create(where, sessionOptions) };
+    } catch (error) {
+      const providers = options.executionProviders ?? ['cpu'];
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.replace(/\.$/, '');
+      const hint = providers.some((p) => p !== 'cpu')
+        ? "this onnxruntime-node build lacks that provider (its install step downloads the CUDA one on Linux x64 unless told not to); leave out --execution-provider to train on the CPU"
+        : 'compile the artifacts again';
+      throw new AdapterError([diagnostic('ADP5013', { file: where, providers: providers.join(', '), reason }, { file: where }, hint)]);
+    }
     return open.session;
   };
   const tensor = (data: TensorData, dims: readonly number[], type: string) => new ort.Tensor(type as 'float32', data as Float32Array, dims);
