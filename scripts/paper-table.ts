@@ -16,9 +16,10 @@
  * With --real MODEL.onnx (a BERT export with pretrained weights, such as the interop tier's
  * all-MiniLM-L6-v2: interop/work/models/ts-opset14-fold.onnx after interop/run.sh), steps 1 and 2
  * are skipped: the variants compile against MODEL with bert-base-uncased's vocabulary, the paper's
- * setting (top half = the upper half of the layers), and train --parallel at a time (default 2,
- * one per core: `adapterc train` runs in one thread). Commands run as child processes of the built
- * CLI (bin/adapterc.js; `npm install` builds it).
+ * setting (top half = the upper half of the layers), and train --parallel at a time. `--runtime`
+ * picks `adapterc train`'s runtime: 'step-model' (the default; it uses every core, so --parallel
+ * defaults to 1) or 'ort-training' (one thread each, so --parallel defaults to 2 with --real).
+ * Commands run as child processes of the built CLI (bin/adapterc.js; `npm install` builds it).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,12 +42,15 @@ const { values } = parseArgs({
     real: { type: 'string' },
     parallel: { type: 'string' },
     'max-length': { type: 'string' },
+    runtime: { type: 'string', default: 'step-model' },
   },
 });
+const runtime = values.runtime!;
+if (runtime !== 'step-model' && runtime !== 'ort-training') throw new Error(`--runtime must be 'step-model' or 'ort-training', not '${runtime}'`);
 const real = values.real === undefined ? undefined : path.resolve(values.real);
 const epochs = values.epochs ?? (real ? '1' : '3');
 const maxLength = values['max-length'] ?? (real ? '64' : '48');
-const parallel = Number(values.parallel ?? (real ? '2' : '1'));
+const parallel = Number(values.parallel ?? (real && runtime === 'ort-training' ? '2' : '1'));
 const examples = Number(values.examples);
 const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-paper-'));
 const run = promisify(execFile);
@@ -94,7 +98,7 @@ async function pretrainedSyntheticBase(task: string): Promise<{ base: string; vo
   const pretrainFolder = path.join(dir, 'pretrain');
   const pretrainStarted = performance.now();
   await adapterc(['compile', spec('pretrain', `train {\n  trainable all\n  head masked_lm\n  optimizer adamw(lr ${values['pretrain-lr']}, weight_decay 0.01)\n}`), scratch, '-o', pretrainFolder]);
-  await adapterc(['train', pretrainFolder, '--train', pretrainFile, '--dev', pretrainDev, '--vocab', vocab, '--max-length', '48', '--epochs', '100', '--max-steps', values['pretrain-steps']!, '--log-every', '100']);
+  await adapterc(['train', pretrainFolder, '--runtime', runtime, '--train', pretrainFile, '--dev', pretrainDev, '--vocab', vocab, '--max-length', '48', '--epochs', '100', '--max-steps', values['pretrain-steps']!, '--log-every', '100']);
   const base = path.join(dir, 'base.onnx');
   await adapterc(['export', pretrainFolder, '-o', base, '--without-head']);
   const pretrainLog = JSON.parse(readFileSync(path.join(pretrainFolder, 'trained', 'train-log.json'), 'utf8')) as {
@@ -139,7 +143,7 @@ async function runVariant(i: number): Promise<void> {
   const [name, body] = variants[i]!;
   const folder = path.join(dir, name.replace(/\W+/g, '-'));
   await adapterc(['compile', spec(name.replace(/\W+/g, '-'), body), base, '-o', folder]);
-  await adapterc(['train', folder, '--train', task, '--dev', sst2('dev'), '--vocab', vocab, '--max-length', maxLength, '--epochs', epochs]);
+  await adapterc(['train', folder, '--runtime', runtime, '--train', task, '--dev', sst2('dev'), '--vocab', vocab, '--max-length', maxLength, '--epochs', epochs]);
   const summary = JSON.parse(readFileSync(path.join(folder, 'summary.json'), 'utf8')) as { trainableShare: number; trainableParameters: number };
   const log = JSON.parse(readFileSync(path.join(folder, 'trained', 'train-log.json'), 'utf8')) as {
     epochs: { dev?: { accuracy?: number } }[];
@@ -161,6 +165,6 @@ const lanes = Array.from({ length: Math.max(1, parallel) }, async () => {
 await Promise.all(lanes);
 const minutes = ((performance.now() - started) / 60000).toFixed(1);
 console.log(`\n${pretrainSummary}`);
-console.log(`SST-2 dev (872 sentences), ${examples} training sentences, ${epochs} epoch(s), max length ${maxLength}, best epoch; majority class ${(baseline * 100).toFixed(1)}%; variants ${parallel} at a time, ${minutes} min`);
+console.log(`SST-2 dev (872 sentences), ${examples} training sentences, ${epochs} epoch(s), max length ${maxLength}, best epoch; majority class ${(baseline * 100).toFixed(1)}%; runtime ${runtime}, variants ${parallel} at a time, ${minutes} min`);
 console.log('| variant | dev accuracy (%) | beats majority class | trainable parameters (share of base) | ms per step (incl. dev eval) |\n|---|---|---|---|---|');
 for (const r of rows) console.log(r.replace(/^\| ([^|]+) \| ([\d.]+) \|/, (_, name: string, acc: string) => `| ${name} | ${acc} | ${Number(acc) > baseline * 100 ? `yes (+${(Number(acc) - baseline * 100).toFixed(1)})` : 'no'} |`));
