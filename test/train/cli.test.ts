@@ -66,6 +66,19 @@ describe('adapterc train on a tiny model', () => {
     expect(existsSync(path.join(trained, 'loss-curve.html')) && existsSync(path.join(trained, 'train-log.json'))).toBe(true);
   });
 
+  it('--runtime ort-training trains in ORT 1.19.2\'s training runtime, warning that it decays no_decay parameters', async () => {
+    const out = path.join(dir, 'ort-training-out');
+    const r = await cli(['train', classify, '--runtime', 'ort-training', '--train', trainTsv, '--vocab', vocab, '--batch-size', '8', '--max-steps', '3', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("runtime: ONNX Runtime 1.19.2's training runtime (onnxruntime-web, WebAssembly, 1 thread)");
+    expect(r.stderr).toMatch(/warning ADP3110: In ONNX Runtime's training runtime, weight decay also applies to \d+ parameter\(s\) that 'no_decay' excludes/);
+    const log = JSON.parse(readFileSync(path.join(out, 'train-log.json'), 'utf8')) as { runtime: { name: string } };
+    expect(log.runtime.name).toBe('ort-training');
+    const bad = await cli(['train', classify, '--runtime', 'pytorch', '--train', trainTsv, '--vocab', vocab]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("error ADP5008: Option '--runtime' must be 'step-model' or 'ort-training', but is 'pytorch'.");
+  });
+
   it('trains a regression head from JSONL and reports Pearson and Spearman; --max-steps, --seed and --out', async () => {
     const out = path.join(dir, 'regress-out');
     const r = await cli(['train', regress, '--train', scores, '--dev', scores, '--vocab', vocab, '--batch-size', '8', '--max-steps', '3', '--seed', '7', '--max-length', '16', '-o', out]);

@@ -28,7 +28,8 @@ const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--l
 
 Checks the spec, finds the adapter sites in the model, inserts the adapters the spec places
 (h + up(f(down(h))) before each residual Add + LayerNorm, initialized from the spec's seed), adds
-the head and loss, builds the gradient graph, and writes ONNX Runtime training artifacts:
+the head and loss, builds the gradient graph, and writes ONNX Runtime training artifacts and the
+step models ('adapterc train' runs step_model.onnx by default):
 
   training_model.onnx    forward + loss + backward; only the spec's trainable parameters get
                          gradients (accumulated in place by InPlaceAccumulatorV2)
@@ -36,6 +37,10 @@ the head and loss, builds the gradient graph, and writes ONNX Runtime training a
   optimizer_model.onnx   AdamW or SGD with the spec's hyper-parameters
   checkpoint             the parameters, trainable and frozen (only the trainable ones with
                          --layout shared-base), in ONNX Runtime's ODTC format
+  step_model.onnx        a whole training step in standard ONNX for any ONNX Runtime (1.20 and
+                         later have no training runtime): batch, step and the trainable
+                         parameters with their AdamW moments in; loss and their new values out
+  step_eval_model.onnx   forward + loss + the head's output, the trainable parameters as inputs
   base.data              with --layout shared-base: the model's frozen weights
   ${ADAPTED_MODEL}     the adapted model for inference
   summary.json           adapters per layer, parameter counts, trainable share, inputs, outputs
@@ -57,8 +62,8 @@ The folder appears complete or not at all. An existing folder is replaced only i
 (it holds summary.json). Input files are never modified. Building the gradients runs the model
 in onnxruntime (CPU, twice, on tiny inputs and without its weights) to learn its shapes.
 
-With 'target cuda' (the default) every node of the training, eval and optimizer models is looked
-up in ONNX Runtime's CUDA kernel registrations (by domain, opset and element types); a node that
+With 'target cuda' (the default) every node of the training, eval, optimizer and step models is
+looked up in ONNX Runtime's CUDA kernel registrations (by domain, opset and element types); a node that
 would run on the CPU is an error naming it, unless --allow-cpu-fallback.
 
 Exit codes: 0 ok, 1 bad spec, model or output folder (nothing written), 2 internal error.`;
