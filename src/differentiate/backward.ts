@@ -9,6 +9,7 @@ import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { GraphBuilder, indexGraph, isDefaultDomain, nodeLabel, readNumbers, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
 import type { ProbedValue, ShapeTable } from './probe.js';
 import { failure, FLOAT_TYPES, type GradientContext } from './rule.js';
+import { matchPattern } from './patterns.js';
 import { gradientRules } from './rules/index.js';
 
 export interface Gradients {
@@ -92,7 +93,12 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
     if (!relevant) continue;
     const dY = node.outputs.map((o) => (o === '' ? undefined : total(o)));
     if (dY.every((d) => d === undefined)) continue;
-    const rule = gradientRules.get(ruleKey(node));
+    // A chain that computes one function (patterns.ts): its output's gradient goes straight to its
+    // input by that function's rule, as if the chain were one node.
+    const pattern = matchPattern(node, { producer: index.producer, constant });
+    const asNode: Node | undefined = pattern && requiresGrad.has(pattern.input) ? { ...node, opType: pattern.op, inputs: [pattern.input], attributes: [] } : undefined;
+    const target = asNode ?? node;
+    const rule = gradientRules.get(ruleKey(target));
     if (!rule) {
       const parameter = firstParameter.get(node.outputs.find((o) => firstParameter.has(o))!) ?? '?';
       throw new AdapterError([
@@ -100,9 +106,9 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
       ]);
     }
     const context: GradientContext = {
-      node,
+      node: target,
       b,
-      needs: (i) => node.inputs[i] !== undefined && node.inputs[i] !== '' && requiresGrad.has(node.inputs[i]!),
+      needs: (i) => target.inputs[i] !== undefined && target.inputs[i] !== '' && requiresGrad.has(target.inputs[i]!),
       shape,
       rank: (value) => shape(value).dims.length,
       constant,
@@ -110,7 +116,7 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
       fail: (reason) => failure(node, reason),
     };
     const dX = rule(context, dY);
-    node.inputs.forEach((input, i) => {
+    target.inputs.forEach((input, i) => {
       const grad = dX[i];
       if (grad !== undefined && context.needs(i)) add(input, grad);
     });

@@ -209,6 +209,27 @@ const elementwise: RuleCase[] = [
   unary('Erf', 9, undefined, [B, S]),
   // The ONNX Gelu op (opset 20), exact form.
   unary('Gelu', 20),
+  // GELU written with Erf (src/differentiate/patterns.ts): differentiated as one Gelu.
+  {
+    family: 'elementwise',
+    op: 'Gelu',
+    name: "GELU as torch.onnx exports it: Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)",
+    opset: 14,
+    inputs: [p('x', [B, 3, 4])],
+    initializers: [makeTensor('sqrt2', [], new Float32Array([Math.SQRT2])), makeTensor('one', [], new Float32Array([1])), makeTensor('half', [], new Float32Array([0.5]))],
+    nodes: [op('Div', ['x', 'sqrt2'], 'z'), op('Erf', ['z'], 'e'), op('Add', ['e', 'one'], 'a'), op('Mul', ['x', 'a'], 'm'), op('Mul', ['m', 'half'], 'y')],
+    outputs: ['y'],
+  },
+  {
+    family: 'elementwise',
+    op: 'Gelu',
+    name: "GELU as adapterc writes it, 0.5·x times 1 + erf(x·(1/√2)), and an inner value that is also an output",
+    opset: 14,
+    inputs: [p('x', [B, 3, 4])],
+    initializers: [float32s('rsqrt2', [Math.SQRT1_2]), float32s('one', [1]), float32s('half', [0.5])],
+    nodes: [op('Mul', ['rsqrt2', 'x'], 'z'), op('Erf', ['z'], 'e'), op('Add', ['one', 'e'], 'a'), op('Mul', ['x', 'half'], 'h'), op('Mul', ['a', 'h'], 'y')],
+    outputs: ['y', 'e'],
+  },
   unary('Tanh', 13),
   unary('Sigmoid', 13),
   // Values at least 0.3 from the kink at 0, farther than any step taken (h = 1e-2·max(1, |x|)).
