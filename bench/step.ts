@@ -15,10 +15,12 @@
  * The models are exported by torch (TorchScript, its default opset) from transformers' BertModel
  * with random weights, using interop/.venv (bash interop/setup.sh makes it). Without that
  * environment the models come from the synthetic builder and the PyTorch rows are skipped, saying
- * so. Times are medians of timed steps after two warm-up steps; this machine is noisy, so compare
- * the ratios, which come from one run.
+ * so. A time is the median of timed steps after two warm-up steps, each session in its own
+ * round; the step model and PyTorch alternate over --rounds rounds (the training runtime, 6x
+ * slower, runs once) and the median round is quoted, with the range. This machine is noisy (the
+ * same command has measured 118 and 149 ms in two runs): compare the ratios, which come from one run.
  *
- * Usage: npx tsx bench/step.ts [--shapes mini,base] [--steps N] [--threads N]
+ * Usage: npx tsx bench/step.ts [--shapes mini,base] [--steps N] [--rounds N] [--threads N]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
@@ -34,8 +36,9 @@ import type { TrainingRuntime } from '../src/train/runtimes/runtime.js';
 import { openStepRuntime } from '../src/train/runtimes/step-model.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { shapes: { type: 'string', default: 'mini,base' }, steps: { type: 'string', default: '5' }, threads: { type: 'string' } } });
+const { values } = parseArgs({ options: { shapes: { type: 'string', default: 'mini,base' }, steps: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, threads: { type: 'string' } } });
 const steps = Math.max(1, Number(values.steps));
+const rounds = Math.max(1, Number(values.rounds));
 const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
 const python = path.join(root, 'interop/.venv/bin/python');
 const hasTorch = existsSync(python);
@@ -123,7 +126,7 @@ function trainPeakRss(folder: string, dir: string): number {
 const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
 const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-bench-step-'));
 try {
-  console.log(`\ntraining step: batch ${BATCH} x ${SEQUENCE} (every token real), ${threads} thread(s) for onnxruntime-node and PyTorch; median of ${steps} steps after 2 warm-up steps`);
+  console.log(`\ntraining step: batch ${BATCH} x ${SEQUENCE} (every token real), ${threads} thread(s) for onnxruntime-node and PyTorch; median of ${steps} steps after 2 warm-up steps, median (range) of ${rounds} alternating rounds`);
   for (const name of values.shapes!.split(',')) {
     const shape = SHAPES[name as keyof typeof SHAPES];
     if (shape === undefined) throw new Error(`unknown shape '${name}' (mini or base)`);
@@ -132,18 +135,27 @@ try {
     console.log(`  ${name}: ${shape.layers} layers, hidden ${shape.hidden}, vocabulary 30,522 (${(size / 1e6).toFixed(0)} MB), from ${made.source}`);
     const houlsby = compile('houlsby.adp', made.file, path.join(dir, `${name}-houlsby`));
     const full = compile('full-finetune.adp', made.file, path.join(dir, `${name}-full`));
-    const stepAdapters = await stepSeconds(houlsby, 'step-model', steps);
     // The training runtime is single-threaded WebAssembly: on BERT-base each step takes seconds.
     const ortAdapters = await stepSeconds(houlsby, 'ort-training', name === 'base' ? Math.min(steps, 3) : steps);
-    const stepFull = await stepSeconds(full, 'step-model', steps);
-    const torch = torchSeconds(made.file, shape, steps);
-    console.log(`    step model, houlsby adapters     ${ms(stepAdapters).padStart(8)}   ${(1 / stepAdapters).toFixed(2)} steps/s`);
-    console.log(`    step model, full fine-tuning     ${ms(stepFull).padStart(8)}   adapters / full ${(stepAdapters / stepFull).toFixed(2)} (target at most 0.70)`);
-    console.log(`    ORT 1.19.2 training runtime      ${ms(ortAdapters).padStart(8)}   step model ${(ortAdapters / stepAdapters).toFixed(1)}x faster (target at least 5x)`);
-    if (torch === undefined) console.log('    PyTorch: skipped (interop/.venv is missing: bash interop/setup.sh)');
+    const samples = { adapters: [] as number[], full: [] as number[], torchAdapters: [] as number[], torchFull: [] as number[] };
+    for (let round = 0; round < rounds; round++) {
+      samples.adapters.push(await stepSeconds(houlsby, 'step-model', steps));
+      samples.full.push(await stepSeconds(full, 'step-model', steps));
+      const torch = torchSeconds(made.file, shape, steps);
+      if (torch !== undefined) {
+        samples.torchAdapters.push(torch.adapters);
+        samples.torchFull.push(torch.full);
+      }
+    }
+    const row = (xs: number[]) => `${ms(median(xs)).padStart(8)} (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})`.padEnd(28);
+    const [stepAdapters, stepFull] = [median(samples.adapters), median(samples.full)];
+    console.log(`    step model, houlsby adapters     ${row(samples.adapters)} ${(1 / stepAdapters).toFixed(2)} steps/s`);
+    console.log(`    step model, full fine-tuning     ${row(samples.full)} adapters / full ${(stepAdapters / stepFull).toFixed(2)} (target at most 0.70)`);
+    console.log(`    ORT 1.19.2 training runtime      ${row([ortAdapters])} step model ${(ortAdapters / stepAdapters).toFixed(1)}x faster (target at least 5x)`);
+    if (samples.torchAdapters.length === 0) console.log('    PyTorch: skipped (interop/.venv is missing: bash interop/setup.sh)');
     else {
-      console.log(`    PyTorch eager, adapters          ${ms(torch.adapters).padStart(8)}   step model / PyTorch ${(stepAdapters / torch.adapters).toFixed(2)} (target at most 1)`);
-      console.log(`    PyTorch eager, full fine-tuning  ${ms(torch.full).padStart(8)}   step model / PyTorch ${(stepFull / torch.full).toFixed(2)}`);
+      console.log(`    PyTorch eager, adapters          ${row(samples.torchAdapters)} step model / PyTorch ${(stepAdapters / median(samples.torchAdapters)).toFixed(2)} (target at most 1)`);
+      console.log(`    PyTorch eager, full fine-tuning  ${row(samples.torchFull)} step model / PyTorch ${(stepFull / median(samples.torchFull)).toFixed(2)}`);
     }
     if (name === 'base') {
       const rss = trainPeakRss(houlsby, dir);
