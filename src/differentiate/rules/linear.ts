@@ -20,7 +20,27 @@ const matMul: GradientRule = (g, [dy]) => {
   const yDims = g.shape(y).dims;
   let da: string | undefined;
   let db: string | undefined;
-  if (g.needs(0)) {
+  if (g.needs(0) && rb === 2) {
+    // dA = dY · Bᵀ for a matrix B (a weight): Gemm with transB on dY as rows, not a Transpose of
+    // B, which ONNX Runtime folds into a transposed copy of every frozen weight (a third more
+    // memory than the model on BERT-base); Reshapes of rows cost nothing.
+    // The rows go back to A's shape read from dY's (all but its last axis, then K), not from A's:
+    // a Shape of A would keep A alive until the backward pass reaches it.
+    const n = yDims[yDims.length - 1]!;
+    const k = g.shape(b).dims[0]!;
+    const rows = ra === 2 ? dy! : g.b.node('Reshape', [dy!, g.b.int64s(`${a}.grad.rows.shape`, [-1, n])], `${a}.grad.rows`);
+    const product = g.b.node('Gemm', g.b.opset >= 11 ? [rows, b] : [rows, b, g.b.scalar(0)], `${a}.grad`, [attr.int('transB', 1)]);
+    if (ra === 2) da = product;
+    else {
+      const dyShape = g.b.shape(dy!);
+      const lead =
+        g.b.opset >= 10
+          ? g.b.node('Slice', [dyShape, g.b.int64s(`${a}.grad.lead.starts`, [0]), g.b.int64s(`${a}.grad.lead.ends`, [-1])], `${a}.grad.lead`)
+          : g.b.node('Slice', [dyShape], `${a}.grad.lead`, [attr.ints('starts', [0]), attr.ints('ends', [-1])]);
+      const shape = g.b.node('Concat', [lead, g.b.int64s(`${a}.grad.last`, [k])], `${a}.grad.shape`, [attr.int('axis', 0)]);
+      da = g.b.node('Reshape', [product, shape], `${a}.grad`);
+    }
+  } else if (g.needs(0)) {
     // dA = dY · Bᵀ, summed over the batch axes A was broadcast along.
     const product = g.b.node('MatMul', [dy!, swapLastTwo(g, b, `${b}.T`)], `${a}.grad`);
     da = unbroadcastFrom(g, product, a, [...yDims.slice(0, -2), ...g.shape(a).dims.slice(-2)]);

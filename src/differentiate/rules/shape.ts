@@ -2,10 +2,19 @@
 import { attr, attrInt, attrInts, getAttribute, makeTensor } from '../../ir/index.js';
 import type { GradientContext, GradientRule } from '../rule.js';
 
-/** dx = dy reshaped back to x's (run-time) shape. */
+/**
+ * dx = dy reshaped back to x's (run-time) shape. When x's dims that follow the input size are the
+ * same as y's at the same positions (BERT's [B, S, 768] ↔ [B, S, 12, 64]), the target is a constant
+ * with 0 there (Reshape copies those dims from dy); otherwise Shape(x), which keeps x alive until
+ * the backward pass reaches it.
+ */
 const reshapeBack: GradientRule = (g, [dy]) => {
   const x = g.node.inputs[0]!;
-  return [g.b.node('Reshape', [dy!, g.b.shape(x)], `${x}.grad`)];
+  const from = g.shape(x);
+  const to = g.shape(g.node.outputs[0]!);
+  const copies = from.dims.every((d, i) => (from.dynamic[i] ? to.dynamic[i] === true && to.dims[i] === d : d > 0));
+  const target = copies ? g.b.int64s(`${x}.grad.shape`, from.dims.map((d, i) => (from.dynamic[i] ? 0 : d))) : g.b.shape(x);
+  return [g.b.node('Reshape', [dy!, target], `${x}.grad`)];
 };
 
 const transpose: GradientRule = (g, [dy]) => {
