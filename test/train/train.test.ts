@@ -17,7 +17,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
+import { readFloat32 } from '../../src/ir/index.js';
 import { loadOrtTraining } from '../../src/runtime/ort-training.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { readArtifacts } from '../../src/train/artifacts.js';
@@ -129,5 +131,21 @@ describe.skipIf(skip !== undefined)('adapterc train on SST-2', () => {
     } finally {
       await session.release();
     }
+  });
+
+  it('exports, from that checkpoint, a model whose logits are the step eval model\'s with the trained parameters', async () => {
+    const exported = path.join(dir, 'trained.onnx');
+    const r = await cli(['export', folder, '-o', exported]);
+    expect(r.code, r.stderr).toBe(0);
+    const info = readArtifacts(folder);
+    const trained = decodeCheckpoint(new Uint8Array(readFileSync(path.join(folder, 'trained', 'checkpoint'))));
+    const ids = BigInt64Array.from({ length: 4 * 8 }, (_, i) => BigInt(i % 8 === 0 ? 2 : i % 8 === 7 ? 3 : 5 + ((i * 13) % 200)));
+    const batch = { input_ids: new ort.Tensor('int64', ids, [4, 8]), attention_mask: new ort.Tensor('int64', new BigInt64Array(32).fill(1n), [4, 8]), token_type_ids: new ort.Tensor('int64', new BigInt64Array(32), [4, 8]) };
+    const model = await ort.InferenceSession.create(exported);
+    const stepEval = await ort.InferenceSession.create(path.join(folder, 'step_eval_model.onnx'));
+    const parameters = Object.fromEntries(trained.trainable.map((t) => [t.name!, new ort.Tensor('float32', readFloat32(t), t.dims)]));
+    const want = (await stepEval.run({ ...batch, labels: new ort.Tensor('int64', new BigInt64Array(4), [4]), ...parameters }))[info.outputs[1]!]!.data as Float32Array;
+    const got = (await model.run(batch))[info.outputs[1]!]!.data as Float32Array;
+    expect(got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0)).toBeLessThan(1e-5);
   });
 });
