@@ -11,6 +11,11 @@ function swapLastTwo(g: GradientContext, x: string, name: string): string {
   return g.b.transpose(x, perm, name);
 }
 
+/** alpha · op(x) · op(w) as a Gemm (2-D); before opset 11 its C input is required, and a scalar 0 adds nothing. */
+function gemmNode(g: GradientContext, x: string, w: string, transX: boolean, transW: boolean, alpha: number, name: string): string {
+  return g.b.node('Gemm', g.b.opset >= 11 ? [x, w] : [x, w, g.b.scalar(0)], name, [attr.float('alpha', alpha), attr.int('transA', transX ? 1 : 0), attr.int('transB', transW ? 1 : 0)]);
+}
+
 const matMul: GradientRule = (g, [dy]) => {
   const [a, b] = g.node.inputs as [string, string];
   const y = g.node.outputs[0]!;
@@ -29,7 +34,7 @@ const matMul: GradientRule = (g, [dy]) => {
     const n = yDims[yDims.length - 1]!;
     const k = g.shape(b).dims[0]!;
     const rows = ra === 2 ? dy! : g.b.node('Reshape', [dy!, g.b.int64s(`${a}.grad.rows.shape`, [-1, n])], `${a}.grad.rows`);
-    const product = g.b.node('Gemm', g.b.opset >= 11 ? [rows, b] : [rows, b, g.b.scalar(0)], `${a}.grad`, [attr.int('transB', 1)]);
+    const product = gemmNode(g, rows, b, false, true, 1, `${a}.grad`);
     if (ra === 2) da = product;
     else {
       const dyShape = g.b.shape(dy!);
@@ -69,9 +74,7 @@ const gemm: GradientRule = (g, [dy]) => {
   const beta = attrFloat(node, 'beta', 1);
   const transA = attrInt(node, 'transA', 0) === 1;
   const transB = attrInt(node, 'transB', 0) === 1;
-  const gemmOf = (x: string, w: string, tx: boolean, tw: boolean, name: string) =>
-    // Before opset 11 Gemm's C input is required: a scalar 0 adds nothing.
-    g.b.node('Gemm', g.b.opset >= 11 ? [x, w] : [x, w, g.b.scalar(0)], name, [attr.float('alpha', alpha), attr.int('transA', tx ? 1 : 0), attr.int('transB', tw ? 1 : 0)]);
+  const gemmOf = (x: string, w: string, tx: boolean, tw: boolean, name: string) => gemmNode(g, x, w, tx, tw, alpha, name);
   let da: string | undefined;
   let db: string | undefined;
   let dc: string | undefined;
