@@ -10,6 +10,11 @@ Per case and execution provider (CUDA if this onnxruntime has it, and CPU):
   training   `steps` steps of gradients.onnx plus an AdamW step in NumPy at the optimizer model's
              learning rates, on one batch: the loss curve against ONNX Runtime's training runtime's
   placement  (CUDA) which provider ran each node, from ONNX Runtime's profile
+  step model step_model.onnx run `steps` times as `adapterc train` runs it (parameters, moments and
+             step fed, updated ones taken back): the loss curve and the final parameters against
+             onnxruntime-node's, and (CUDA) its placement
+  step model in torch  (with torch and onnx, when onnxruntime has no CUDA) the same steps with the
+             step model interpreted by PyTorch in float32 on the GPU
   autograd   (with torch and onnx) the eval model interpreted in PyTorch, float64, on the GPU when
              torch sees one, differentiated by torch.autograd: adapterc's gradients against it
 With a training build of onnxruntime (onnxruntime.training.api), the four artifacts themselves are
@@ -40,6 +45,8 @@ else:
 
 # float32 on two runtimes (and CUDA's reduction orders): a few ulps per op, compounding over a graph.
 RTOL, ATOL = 1e-3, 1e-4
+# The step model's parameters after `steps` steps against onnxruntime-node's: ||difference|| / ||p||.
+STEP_PARAMETER_TOL = 1e-4
 # The loss curve compounds rounding over steps of AdamW, whose first steps move every parameter by
 # about the learning rate whatever the gradient's size: compare with a looser tolerance.
 CURVE_TOL = 2e-3
@@ -102,6 +109,7 @@ def load_case(folder):
     case["feeds"] = {name[len("feed:"):]: a for name, a in arrays.items() if name.startswith("feed:")}
     case["expected_eval"] = {name: arrays[f"eval:{name}"] for name in case["expected"]["eval"]}
     case["expected_gradients"] = {name: arrays[f"gradients:{name}"] for name in case["expected"]["gradients"]}
+    case["expected_step"] = {name: arrays[f"step:{name}"] for name in case["expected"].get("step", {})}
     case["folder"] = folder
     return case
 
@@ -242,6 +250,86 @@ def check_with_inference_build(case, provider):
     return result
 
 
+def run_step_model(case, sess):
+    """`steps` step-model runs from the checkpoint's parameters and zero moments, fed as `adapterc
+    train` feeds them; returns the losses, the parameters after the last step and the median step time."""
+    step = case["step"]
+    feeds = {n: case["feeds"][n] for n in step["batch"]}
+    state = {}
+    for p in step["parameters"]:
+        state[p["name"]] = case["feeds"][p["name"]].copy()
+        for s in p["state"]:
+            state[s] = np.zeros_like(state[p["name"]])
+    losses, times = [], []
+    for k in range(1, case["steps"] + 1):
+        fed = {**feeds, **state, step["step"]: np.array([k], dtype=np.int64)}
+        if step.get("totalSteps"):
+            fed[step["totalSteps"]] = np.array([case["steps"]], dtype=np.int64)
+        started = time.perf_counter()
+        out = sess.run(fed)
+        times.append(time.perf_counter() - started)
+        losses.append(float(np.asarray(out[step["loss"]]).reshape(-1)[0]))
+        for p in step["parameters"]:
+            state[p["name"]] = out[p["updated"]]
+            for s, updated in zip(p["state"], p["stateUpdated"]):
+                state[s] = out[updated]
+    return losses, {p["name"]: state[p["name"]] for p in step["parameters"]}, statistics.median(times[1:] or times)
+
+
+def compare_step(case, losses, parameters, seconds):
+    """The step model's curve and final parameters against onnxruntime-node's on the compiling machine:
+    the loss at every step, and the parameters as ||difference|| / ||parameters|| over all of them
+    (elementwise, AdamW's first steps amplify summation-order differences of near-zero gradients)."""
+    difference = sum(float(np.sum((parameters[n].astype(np.float64) - e) ** 2)) for n, e in case["expected_step"].items())
+    norm = sum(float(np.sum(e.astype(np.float64) ** 2)) for e in case["expected_step"].values())
+    worst = max(float(np.max(np.abs(parameters[n].astype(np.float64) - e)) / max(float(np.max(np.abs(e))), 1e-12)) for n, e in case["expected_step"].items())
+    relative = (difference / norm) ** 0.5 if norm else difference ** 0.5
+    return {
+        "losses": losses,
+        "curve": compare(losses, case["stepModelCurve"], rtol=0, atol=CURVE_TOL),
+        "parameters": {"ok": relative <= STEP_PARAMETER_TOL, "relative_norm_diff": relative, "worst_tensor_relative_diff": worst, "tensors": len(parameters)},
+        "step_seconds": seconds,
+    }
+
+
+class StepSession:
+    """An onnxruntime session over the step model, with run(feeds) -> {output name: array}."""
+
+    def __init__(self, path, provider, profile=False):
+        self.sess = session(path, provider, profile)
+
+    def run(self, feeds):
+        return run(self.sess, feeds)
+
+
+def check_step_model(case, provider):
+    """The step model, as `adapterc train` runs it, in this onnxruntime on `provider`."""
+    path = os.path.join(case["folder"], "artifacts", case["step"]["files"]["step"])
+    sess = StepSession(path, provider)
+    result = {"providers": sess.sess.get_providers(), **compare_step(case, *run_step_model(case, sess))}
+    if provider == "CUDAExecutionProvider":
+        fed = {n: case["feeds"][n] for n in case["step"]["batch"]}
+        fed.update({p["name"]: case["feeds"][p["name"]] for p in case["step"]["parameters"]})
+        fed.update({s: np.zeros_like(case["feeds"][p["name"]]) for p in case["step"]["parameters"] for s in p["state"]})
+        fed[case["step"]["step"]] = np.array([1], dtype=np.int64)
+        if case["step"].get("totalSteps"):
+            fed[case["step"]["totalSteps"]] = np.array([case["steps"]], dtype=np.int64)
+        result["placement"] = placement(session(path, provider, profile=True), fed)
+    return result
+
+
+def check_step_model_in_torch(case, device):
+    """The step model interpreted by PyTorch in float32 (TF32 off) on `device`: the whole training step,
+    adapterc's backward graph and update included, computed by another engine on the GPU."""
+    import torch
+    from torch_autograd import Interpreted
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    sess = Interpreted(os.path.join(case["folder"], "artifacts", case["step"]["files"]["step"]), device)
+    return {"device": device, **compare_step(case, *run_step_model(case, sess))}
+
+
 def check_with_training_build(case, device):
     """The four artifacts through onnxruntime.training.api, as a user of a training build runs them."""
     from onnxruntime.training import api
@@ -322,6 +410,16 @@ def main():
                 entry[provider] = check_with_inference_build(case, provider)
             except Exception:
                 entry[provider] = {"error": traceback.format_exc()}
+            if case.get("step"):
+                try:
+                    entry[f"step_model_{provider}"] = check_step_model(case, provider)
+                except Exception:
+                    entry[f"step_model_{provider}"] = {"error": traceback.format_exc()}
+        if case.get("step") and env.get("torch_onnx"):
+            try:
+                entry["step_model_torch"] = check_step_model_in_torch(case, "cuda" if env.get("torch_cuda") else "cpu")
+            except Exception:
+                entry["step_model_torch"] = {"error": traceback.format_exc()}
         if env.get("training_api"):
             for device in (["cuda"] if "CUDAExecutionProvider" in providers else []) + ["cpu"]:
                 try:
@@ -346,6 +444,21 @@ def main():
                 f"step {r['step_seconds'] * 1e3:.2f} ms")
             for model, p in r.get("placement", {}).items():
                 say(f"    {model}: nodes per provider {p['nodes_per_provider']}; float nodes on CPU: {len(p['cpu_float_nodes'])}"
+                    f"{' ' + str([c['op'] for c in p['cpu_float_nodes']]) if p['cpu_float_nodes'] else ''}; "
+                    f"shape ops on CPU: {p['cpu_shape_nodes']}; memcpy nodes: {p['memcpy_nodes']}")
+        for key in [k for k in entry if k.startswith("step_model_")]:
+            r = entry[key]
+            if "error" in r:
+                say(f"  {key}: {r['error'].strip().splitlines()[-1]}")
+                continue
+            where = r["providers"][0] if "providers" in r else f"torch float32 on {r['device']}"
+            say(f"  {key}: ran on {where}; curve {' '.join(f'{x:.4f}' for x in r['losses'])} "
+                f"(max |diff| from onnxruntime-node {r['curve'].get('max_abs_diff', float('nan')):.1e}); parameters after {case['steps']} steps: "
+                f"||diff||/||p|| {r['parameters']['relative_norm_diff']:.1e}, worst tensor {r['parameters']['worst_tensor_relative_diff']:.1e}; "
+                f"step {r['step_seconds'] * 1e3:.2f} ms")
+            p = r.get("placement")
+            if p:
+                say(f"    step model: nodes per provider {p['nodes_per_provider']}; float nodes on CPU: {len(p['cpu_float_nodes'])}"
                     f"{' ' + str([c['op'] for c in p['cpu_float_nodes']]) if p['cpu_float_nodes'] else ''}; "
                     f"shape ops on CPU: {p['cpu_shape_nodes']}; memcpy nodes: {p['memcpy_nodes']}")
         if "torch_autograd" in entry:

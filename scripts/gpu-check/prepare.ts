@@ -12,8 +12,10 @@
  *                    the same forward and backward graph, in standard ONNX ops only, which any ONNX
  *                    Runtime build can run (the accumulators and AdamWOptimizer need a training build)
  *   npy/             feeds (the task batch, every parameter from the checkpoint) and expected outputs
- *   case.json        names, the per-step learning rates the optimizer model computes, and the
- *                    loss curve ONNX Runtime's training runtime (onnxruntime-web 1.19.2) gives
+ *   case.json        names, the per-step learning rates the optimizer model computes, the
+ *                    loss curve ONNX Runtime's training runtime (onnxruntime-web 1.19.2) gives, and
+ *                    the step model's interface (summary.json's `step`) with the loss curve it gives
+ *                    in onnxruntime-node over the same steps (its parameters after them in npy/)
  *
  * Expected values come from onnxruntime-node 1.30 on the CPU (eval model, gradients model) and from
  * onnxruntime-web's training build (the loss curve of `steps` train + optimizer steps on one batch).
@@ -22,6 +24,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
+import type { StepInterface } from '../../src/step/step-model.js';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
 import { withoutAccumulators } from '../../src/emit/training-graphs.js';
 import { cloneModel, DataType, readFloat32 } from '../../src/ir/index.js';
@@ -113,6 +116,34 @@ async function learningRates(ort: typeof Ort, optimizerPath: string, n: number):
   return { rates, attributes };
 }
 
+/**
+ * `steps` runs of the step model (artifacts/step_model.onnx) on the batch from the checkpoint's
+ * parameters and zero moments, as `adapterc train`'s default runtime feeds it: its losses and the
+ * trainable parameters after the last step.
+ */
+async function stepModelRun(ort: typeof Ort, artifacts: string, step: StepInterface, batch: Feeds, parameters: Record<string, FeedTensor>, n: number) {
+  const session = await ort.InferenceSession.create(path.join(artifacts, step.files.step));
+  const state: Record<string, Ort.Tensor> = {};
+  for (const p of step.parameters) {
+    state[p.name] = ortTensor(ort, parameters[p.name]!);
+    for (const s of p.state) state[s] = new ort.Tensor('float32', new Float32Array(state[p.name]!.size), [...p.dims]);
+  }
+  const int64 = (k: number) => new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]);
+  const losses: number[] = [];
+  for (let k = 1; k <= n; k++) {
+    const feeds: Record<string, Ort.Tensor> = { ...Object.fromEntries(Object.entries(batch).map(([name, t]) => [name, ortTensor(ort, t)])), ...state, [step.step]: int64(k) };
+    if (step.totalSteps !== undefined) feeds[step.totalSteps] = int64(n);
+    const result = await session.run(feeds);
+    losses.push((result[step.loss]!.data as Float32Array)[0]!);
+    for (const p of step.parameters) {
+      state[p.name] = result[p.updated]!;
+      p.state.forEach((s, i) => (state[s] = result[p.stateUpdated[i]!]!));
+    }
+  }
+  await session.release();
+  return { losses, parameters: Object.fromEntries(step.parameters.map((p) => [p.name, state[p.name]!])) };
+}
+
 function ortTensor(ort: typeof Ort, t: FeedTensor): Ort.Tensor {
   return new ort.Tensor(feedType(t), t.data as Float32Array, [...t.dims]);
 }
@@ -169,6 +200,9 @@ async function prepare(ort: typeof Ort, c: CaseSpec): Promise<Record<string, unk
 
   const { rates, attributes } = await learningRates(ort, path.join(artifacts, 'optimizer_model.onnx'), steps);
   const curve = (await train(artifacts, steps)).losses;
+  const stepInterface = (JSON.parse(readFileSync(path.join(artifacts, 'summary.json'), 'utf8')) as { step: StepInterface }).step;
+  const stepRun = await stepModelRun(ort, artifacts, stepInterface, batch, parameters, steps);
+  const expectedStep = Object.fromEntries(Object.entries(stepRun.parameters).map(([n, t]) => [n, save(`step:${n}`, asNpy(t))]));
   const coverage = await cli(['inspect', '--target', 'cuda', artifacts]);
   return {
     name: c.name,
@@ -183,7 +217,9 @@ async function prepare(ort: typeof Ort, c: CaseSpec): Promise<Record<string, unk
     learningRates: rates,
     steps,
     trainingRuntimeCurve: curve,
-    expected: { eval: expectedEval, gradients: expectedGradients },
+    step: stepInterface,
+    stepModelCurve: stepRun.losses,
+    expected: { eval: expectedEval, gradients: expectedGradients, step: expectedStep },
     npy: files,
     adaptercCoverage: coverage.stdout.trim().split('\n'),
   };

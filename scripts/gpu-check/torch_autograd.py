@@ -3,8 +3,11 @@ ONNX interpreter written in PyTorch, in float64 on the GPU, and differentiated b
 gradients for the trainable parameters are compared with those of adapterc's own backward graph
 (gradients.onnx, as onnxruntime computed it on the compiling machine).
 
-Only the ops that adapterc's eval models use are interpreted (adapterc unfuses ONNX Runtime's
-contrib ops, so the eval models are standard ONNX); an op outside them is reported, not guessed.
+The same interpreter, in float32, runs the step model (forward, adapterc's backward graph and the
+optimizer update in one graph) on the GPU where no onnxruntime with CUDA is at hand.
+
+Only the ops that adapterc's eval and step models use are interpreted (adapterc unfuses ONNX
+Runtime's contrib ops, so its models are standard ONNX); an op outside them is reported, not guessed.
 """
 import numpy as np
 import onnx
@@ -47,15 +50,64 @@ def softmax(x, axis, opset, log):
     return f(x.reshape(rows, -1), dim=1).reshape(shape)
 
 
-def run_node(op, a, x, opset):
+def run_node(op, a, x, opset, float_dtype=torch.float64):
     """`x`: the node's inputs (None where omitted); returns its outputs."""
     if op in ("Add", "Sub", "Mul", "Div", "Pow"):
         l, r = x
         if op == "Div" and not l.is_floating_point():
             return [torch.div(l, r, rounding_mode="trunc")]
         return [{"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div, "Pow": torch.pow}[op](l, r)]
-    if op in ("Sqrt", "Erf", "Tanh", "Neg", "Reciprocal", "Identity"):
-        return [{"Sqrt": torch.sqrt, "Erf": torch.erf, "Tanh": torch.tanh, "Neg": torch.neg, "Reciprocal": torch.reciprocal, "Identity": lambda t: t}[op](x[0])]
+    if op in ("Sqrt", "Erf", "Tanh", "Neg", "Reciprocal", "Identity", "Exp", "Ceil", "Log", "Relu", "Sigmoid", "Abs", "Not"):
+        return [{"Sqrt": torch.sqrt, "Erf": torch.erf, "Tanh": torch.tanh, "Neg": torch.neg, "Reciprocal": torch.reciprocal, "Identity": lambda t: t,
+                 "Exp": torch.exp, "Ceil": torch.ceil, "Log": torch.log, "Relu": torch.relu, "Sigmoid": torch.sigmoid, "Abs": torch.abs, "Not": torch.logical_not}[op](x[0])]
+    if op in ("Greater", "Less", "GreaterOrEqual", "LessOrEqual"):
+        return [{"Greater": torch.gt, "Less": torch.lt, "GreaterOrEqual": torch.ge, "LessOrEqual": torch.le}[op](x[0], x[1])]
+    if op == "Where":
+        return [torch.where(x[0], x[1], x[2])]
+    if op in ("Sum", "Max"):
+        t = x[0]
+        for other in x[1:]:
+            t = t + other if op == "Sum" else torch.maximum(t, other)
+        return [t]
+    if op == "Size":
+        return [torch.tensor(x[0].numel(), dtype=torch.int64, device=x[0].device)]
+    if op == "ConstantOfShape":
+        value = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, dtype=np.float32)
+        fill = tensor(value.reshape(-1)[:1], x[0].device, float_dtype=float_dtype)
+        return [fill.expand(ints(x[0])).clone() if x[0].numel() else fill.reshape(())]
+    if op == "Pad":
+        mode = a.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode != "constant":
+            raise NotImplementedError(f"Pad mode {mode}")
+        pads = ints(x[1]) if opset >= 11 else list(a["pads"])
+        value = (x[2].item() if len(x) > 2 and x[2] is not None else 0.0) if opset >= 11 else a.get("value", 0.0)
+        rank = x[0].dim()
+        # ONNX: all the begins, then all the ends; torch: (begin, end) pairs from the last axis.
+        flat = [p for axis in reversed(range(rank)) for p in (pads[axis], pads[axis + rank])]
+        return [torch.nn.functional.pad(x[0], flat, value=value)]
+    if op == "ScatterND":
+        data, index, updates = x
+        depth = index.shape[-1]
+        index = index.reshape(-1, depth)
+        index = torch.where(index < 0, index + torch.tensor(data.shape[:depth], device=index.device), index)
+        reduction = a.get("reduction", b"none")
+        reduction = reduction.decode() if isinstance(reduction, bytes) else reduction
+        if reduction not in ("none", "add"):
+            raise NotImplementedError(f"ScatterND with reduction {reduction}")
+        rows = updates.reshape((index.shape[0],) + tuple(data.shape[depth:]))
+        return [data.index_put(tuple(index[:, j] for j in range(depth)), rows, accumulate=reduction == "add")]
+    if op in ("ScatterElements", "Scatter"):
+        data, index, updates = x
+        axis = a.get("axis", 0) % data.dim()
+        index = torch.where(index < 0, index + data.shape[axis], index)
+        reduction = a.get("reduction", b"none")
+        reduction = reduction.decode() if isinstance(reduction, bytes) else reduction
+        if reduction == "none":
+            return [data.scatter(axis, index, updates)]
+        if reduction == "add":
+            return [data.scatter_add(axis, index, updates)]
+        raise NotImplementedError(f"ScatterElements with reduction {reduction}")
     if op == "MatMul":
         return [torch.matmul(x[0], x[1])]
     if op == "Gemm":
@@ -124,7 +176,7 @@ def run_node(op, a, x, opset):
     if op == "Equal":
         return [torch.eq(x[0], x[1])]
     if op == "Cast":
-        return [x[0].to(DTYPES[a["to"]])]
+        return [x[0].to(float_dtype if a["to"] == onnx.TensorProto.FLOAT else DTYPES[a["to"]])]
     if op == "Min":
         t = x[0]
         for other in x[1:]:
@@ -147,31 +199,25 @@ def _prod(t, dim, keepdim):
     return t
 
 
-def constant(a, device):
+def constant(a, device, float_dtype=torch.float64):
     if "value" in a:
-        return tensor(numpy_helper.to_array(a["value"]), device)
+        return tensor(numpy_helper.to_array(a["value"]), device, float_dtype=float_dtype)
     for key, dtype in (("value_float", np.float32), ("value_floats", np.float32), ("value_int", np.int64), ("value_ints", np.int64)):
         if key in a:
-            return tensor(np.array(a[key], dtype=dtype), device)
+            return tensor(np.array(a[key], dtype=dtype), device, float_dtype=float_dtype)
     raise NotImplementedError(f"Constant with {sorted(a)}")
 
 
-def tensor(array, device, requires_grad=False):
+def tensor(array, device, requires_grad=False, float_dtype=torch.float64):
     array = np.asarray(array)
-    t = torch.from_numpy(array.astype(np.float64) if array.dtype == np.float32 else array.copy()).to(device)
+    t = torch.from_numpy(array.copy()).to(device)
+    t = t.to(float_dtype) if array.dtype == np.float32 else t
     return t.requires_grad_(True) if requires_grad else t
 
 
-def autograd_gradients(eval_model_path, feeds, trainable, device):
-    """The eval model's first output (the loss) and its gradient for each trainable parameter."""
-    model = onnx.load(eval_model_path)  # follows external data (shared-base) from the model's folder
+def evaluate(model, values, device, float_dtype):
+    """Runs `model`'s nodes over `values` (name -> tensor: the initializers and inputs), in place."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
-    values = {t.name: tensor(numpy_helper.to_array(t), device) for t in model.graph.initializer}
-    leaves = {}
-    for i in model.graph.input:
-        if i.name in values and i.name not in feeds:
-            continue
-        leaves[i.name] = values[i.name] = tensor(feeds[i.name], device, requires_grad=i.name in trainable)
     pending = list(model.graph.node)
     while pending:  # in graph order, but tolerating unsorted graphs
         waiting = []
@@ -182,11 +228,42 @@ def autograd_gradients(eval_model_path, feeds, trainable, device):
             a = attributes(node)
             if node.domain not in ("", "ai.onnx"):
                 raise NotImplementedError(f"op {node.domain}:{node.op_type} is not interpreted")
-            outputs = [constant(a, device)] if node.op_type == "Constant" else run_node(node.op_type, a, [values[n] if n else None for n in node.input], opset)
+            outputs = [constant(a, device, float_dtype)] if node.op_type == "Constant" else run_node(node.op_type, a, [values[n] if n else None for n in node.input], opset, float_dtype)
             values.update(zip(node.output, outputs))
         if len(waiting) == len(pending):
             raise RuntimeError(f"{len(waiting)} nodes never get their inputs, e.g. {waiting[0].op_type} '{waiting[0].name}'")
         pending = waiting
+    return values
+
+
+class Interpreted:
+    """A model held on `device` for repeated runs, like an inference session: run(feeds) -> outputs."""
+
+    def __init__(self, path, device, float_dtype=torch.float32):
+        self.model = onnx.load(path)  # follows external data from the model's folder
+        self.device, self.float_dtype = device, float_dtype
+        self.initializers = {t.name: tensor(numpy_helper.to_array(t), device, float_dtype=float_dtype) for t in self.model.graph.initializer}
+        self.inputs = [i.name for i in self.model.graph.input if i.name not in self.initializers]
+        self.outputs = [o.name for o in self.model.graph.output]
+
+    def run(self, feeds):
+        with torch.no_grad():
+            values = dict(self.initializers)
+            values.update({n: tensor(feeds[n], self.device, float_dtype=self.float_dtype) for n in self.inputs})
+            values = evaluate(self.model, values, self.device, self.float_dtype)
+            return {n: values[n].cpu().numpy() for n in self.outputs}
+
+
+def autograd_gradients(eval_model_path, feeds, trainable, device):
+    """The eval model's first output (the loss) and its gradient for each trainable parameter."""
+    model = onnx.load(eval_model_path)  # follows external data (shared-base) from the model's folder
+    values = {t.name: tensor(numpy_helper.to_array(t), device) for t in model.graph.initializer}
+    leaves = {}
+    for i in model.graph.input:
+        if i.name in values and i.name not in feeds:
+            continue
+        leaves[i.name] = values[i.name] = tensor(feeds[i.name], device, requires_grad=i.name in trainable)
+    values = evaluate(model, values, device, torch.float64)
     loss = values[model.graph.output[0].name]
     grads = torch.autograd.grad(loss, [leaves[n] for n in trainable], allow_unused=True)
     return float(loss.detach()), {n: (np.zeros(leaves[n].shape) if g is None else g.detach().cpu().numpy()) for n, g in zip(trainable, grads)}
