@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSpecFile } from '../src/check/check.js';
 import { multiplyAdds } from '../src/differentiate/cost.js';
-import { probeShapes } from '../src/differentiate/probe.js';
+import { shapeTable } from '../src/shapes/index.js';
 import { discover } from '../src/discover/index.js';
 import { buildTrainingGraphs, withoutAccumulators } from '../src/emit/training-graphs.js';
 import { readModel } from '../src/load/index.js';
@@ -36,9 +36,9 @@ async function arithmetic(file: string, spec: string): Promise<{ ratio: number; 
   const found = discover(model, file);
   const adaptation = adaptModel(model, found, bindToModel(checked.plan!, found, checked.sources, file));
   const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, file);
-  const forward = multiplyAdds(graphs.eval, await probeShapes(graphs.eval, file));
+  const forward = multiplyAdds(graphs.eval, shapeTable(graphs.eval, file));
   const backward = withoutAccumulators(graphs.training).model;
-  const training = multiplyAdds(backward, await probeShapes(backward, file));
+  const training = multiplyAdds(backward, shapeTable(backward, file));
   return { ratio: training / forward, forward, training };
 }
 

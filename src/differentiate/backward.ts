@@ -7,7 +7,7 @@
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { GraphBuilder, indexGraph, isDefaultDomain, nodeLabel, readNumbers, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
-import type { ProbedValue, ShapeTable } from './probe.js';
+import type { ShapeTable, TableValue } from '../shapes/index.js';
 import { failure, FLOAT_TYPES, type GradientContext } from './rule.js';
 import { matchPattern } from './patterns.js';
 import { gradientRules } from './rules/index.js';
@@ -19,7 +19,7 @@ export interface Gradients {
   readonly nodes: readonly Node[];
 }
 
-/** Probed element types that carry gradients (a value the probe did not see is taken to). */
+/** Element types that carry gradients (a value without an inferred type is taken to). */
 function carriesGradient(elemType: string | undefined): boolean {
   return elemType === undefined || FLOAT_TYPES[elemType] !== undefined;
 }
@@ -30,7 +30,7 @@ function ruleKey(node: Node): string {
 
 /**
  * Adds to `model` the nodes computing d`loss`/dp for every p in `parameters` (initializers or graph
- * inputs of float type). `shapes` are the probed shapes of the forward graph.
+ * inputs of float type). `shapes` are the inferred shapes of the forward graph.
  */
 export function differentiate(model: Model, loss: string, parameters: readonly string[], shapes: ShapeTable): Gradients {
   const graph = model.graph;
@@ -69,9 +69,9 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
   };
   add(loss, b.scalar(1));
 
-  const shape = (value: string): ProbedValue => {
-    const probed = shapes.get(value);
-    if (probed) return probed;
+  const shape = (value: string): TableValue => {
+    const inferred = shapes.get(value);
+    if (inferred) return inferred;
     const init = index.initializer.get(value);
     if (init) return { elemType: 'float32', dims: init.dims, dynamic: init.dims.map(() => false) };
     // Parameters turned into graph inputs keep their fixed shapes.

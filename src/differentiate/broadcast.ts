@@ -1,6 +1,6 @@
 /**
  * Undoing numpy-style broadcasting: an input that was stretched to the output's shape receives the
- * sum of the output gradient over the stretched axes. Which axes those are comes from the probed
+ * sum of the output gradient over the stretched axes. Which axes those are comes from the inferred
  * shapes: the leading axes the input lacks, and the axes where the input has 1 and the output not.
  */
 import type { GradientContext } from './rule.js';

@@ -1,11 +1,11 @@
 /**
- * Multiply-adds of a graph's matrix products (MatMul, Gemm), from probed shapes: the measure of
+ * Multiply-adds of a graph's matrix products (MatMul, Gemm), from inferred shapes: the measure of
  * how much a training step costs against a forward pass. Elementwise ops are left out; they are a
  * small share of a transformer's arithmetic.
  */
 import { attrInt } from '../ir/index.js';
 import type { Model } from '../ir/index.js';
-import type { ShapeTable } from './probe.js';
+import type { ShapeTable } from '../shapes/index.js';
 
 export function multiplyAdds(model: Model, shapes: ShapeTable): number {
   const dims = (value: string): readonly number[] | undefined =>

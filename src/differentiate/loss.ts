@@ -10,7 +10,7 @@
 import type { Loss } from '../check/plan.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { attr, DataType, GraphBuilder, makeValueInfo, type Model } from '../ir/index.js';
-import { PROBED_INPUT } from './probe.js';
+import { TABLE_INPUT } from '../shapes/index.js';
 
 export interface LossGraph {
   /** The scalar loss value. */
@@ -20,7 +20,7 @@ export interface LossGraph {
 }
 
 /**
- * `output` is the head's output, `outputDims` its probed dims ([batch, n] expected); `fixedBatch`
+ * `output` is the head's output, `outputDims` its inferred dims ([batch, n] expected); `fixedBatch`
  * says the model's batch size is static (then the labels get the same fixed size); `batchName` is
  * the symbolic name of the head's first dim (`mlm_count` for masked-LM rows; default `batch`);
  * `file` names the model in messages.
@@ -28,7 +28,7 @@ export interface LossGraph {
 export function appendLoss(model: Model, kind: Loss, output: string, outputDims: readonly number[], file: string, fixedBatch = false, batchName = 'batch'): LossGraph {
   if (outputDims.length !== 2) {
     throw new AdapterError([
-      diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}] (for ${PROBED_INPUT})` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
+      diagnostic('ADP3004', { output, file, shape: `[${outputDims.join(', ')}] (for a batch of ${TABLE_INPUT.batch} sequences of ${TABLE_INPUT.sequence} tokens)` }, { file }, "add a classifier to the spec ('head classifier(labels N)') or keep a model whose output is [batch, labels]"),
     ]);
   }
   const b = new GraphBuilder(model, 'loss.constant');

@@ -6,9 +6,9 @@
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { DataType, nodeLabel, type GraphBuilder, type Node } from '../ir/index.js';
-import type { ProbedValue, ShapeTable } from './probe.js';
+import type { ShapeTable, TableValue } from '../shapes/index.js';
 
-/** onnxruntime's names of the float element types (as probed) → ONNX DataType: the types gradients flow in. */
+/** onnxruntime's names of the float element types (as inferred) → ONNX DataType: the types gradients flow in. */
 export const FLOAT_TYPES: Readonly<Record<string, number>> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
 
 export interface GradientContext {
@@ -16,8 +16,8 @@ export interface GradientContext {
   readonly b: GraphBuilder;
   /** Whether input `i` needs a gradient (it depends on a trainable parameter). */
   needs(i: number): boolean;
-  /** Probed shape of a value (a node output or graph input), or of a constant initializer. */
-  shape(value: string): ProbedValue;
+  /** Inferred shape of a value (a node output or graph input), or of a constant initializer. */
+  shape(value: string): TableValue;
   rank(value: string): number;
   /** The numbers in a constant input (an initializer or Constant node), if it is one. */
   constant(value: string): number[] | undefined;

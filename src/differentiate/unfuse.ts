@@ -10,7 +10,7 @@
  */
 import { attr, attrFloat, attrInt, attrInts, attrString, dataTypeName, dataTypeOfName, getAttribute, GraphBuilder, isDefaultDomain, makeTensor, nodeLabel, type Model, type Node } from '../ir/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import type { ShapeTable } from './probe.js';
+import type { ShapeTable } from '../shapes/index.js';
 
 type Unfold = (b: GraphBuilder, node: Node, rank: (value: string) => number, dims: (value: string) => readonly number[]) => void;
 
@@ -165,7 +165,7 @@ const unfolds: Record<string, Unfold> = {
   },
 };
 
-/** Default-domain function ops, by op: the probed element types give what they stand for. */
+/** Default-domain function ops, by op: the inferred element types give what they stand for. */
 const functionOps: Record<string, (b: GraphBuilder, node: Node, elemType: (value: string) => string | undefined) => void> = {
   CastLike(b, node, elemType) {
     const like = elemType(node.inputs[1]!);
@@ -176,14 +176,14 @@ const functionOps: Record<string, (b: GraphBuilder, node: Node, elemType: (value
 };
 
 /**
- * Replaces every fused com.microsoft node that has a standard form, and every function op above; `shapes` (probed on the model
+ * Replaces every fused com.microsoft node that has a standard form, and every function op above; `shapes` (inferred on the model
  * as it is) give ranks. Returns how many were replaced.
  */
 export function unfuse(model: Model, shapes: ShapeTable): number {
   const dims = (value: string): readonly number[] => {
-    const probed = shapes.get(value)?.dims ?? model.graph.initializers.find((t) => t.name === value)?.dims;
-    if (!probed) throw new Error(`unfuse: no shape for '${value}'`);
-    return probed;
+    const inferred = shapes.get(value)?.dims ?? model.graph.initializers.find((t) => t.name === value)?.dims;
+    if (!inferred) throw new Error(`unfuse: no shape for '${value}'`);
+    return inferred;
   };
   const rank = (value: string): number => dims(value).length;
   const b = new GraphBuilder(model, 'unfused.constant');

@@ -9,13 +9,13 @@
 import type { Plan } from '../check/plan.js';
 import { appendLoss } from '../differentiate/loss.js';
 import { differentiate } from '../differentiate/backward.js';
-import { probeShapes, type ShapeTable } from '../differentiate/probe.js';
 import { unfuse } from '../differentiate/unfuse.js';
 import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { cloneModel, DataType, elementCount, makeValueInfo, requireOpset, shapeOf, sortGraph, type Model, type Tensor } from '../ir/index.js';
 import type { Adaptation } from '../rewrite/rewrite.js';
-import { stage, stageAsync } from '../util/stages.js';
+import { shapeTable } from '../shapes/index.js';
+import { stage } from '../util/stages.js';
 
 export const GRADIENT_BUFFER_SUFFIX = '_grad.accumulation.buffer';
 export const GRADIENT_OUT_SUFFIX = '_grad.accumulation.out';
@@ -83,39 +83,14 @@ export function checkpointParameters(model: Model, trainableNames: readonly stri
   return { trainable, frozen };
 }
 
-/**
- * `before` extended with the shapes of the nodes from `first` on (the loss), found by probing a
- * small model of just those nodes, whose input is the head output with the dims `before` gives it
- * (symbolic where they follow the input size, so the probe varies them as it varied the model's).
- */
-async function probeAppended(model: Model, first: number, head: string, before: ShapeTable, file: string, classes: number, threads: number): Promise<ShapeTable> {
-  const graph = model.graph;
-  const nodes = graph.nodes.slice(first);
-  const read = new Set(nodes.flatMap((n) => n.inputs));
-  const probed = before.get(head);
-  if (probed === undefined) return probeShapes(model, file, classes, threads);
-  const symbols = ['batch', 'sequence'];
-  let dynamic = 0;
-  const headInput = makeValueInfo(head, DataType.FLOAT, probed.dims.map((d, i) => (probed.dynamic[i] ? (symbols[dynamic++] ?? `dim${i}`) : d)));
-  const userInputs = graph.inputs.filter((i) => read.has(i.name));
-  const loss: Model = {
-    ...model,
-    graph: { ...graph, nodes, inputs: [headInput, ...userInputs], initializers: graph.initializers.filter((t) => read.has(t.name ?? '')), valueInfo: [], outputs: [] },
-  };
-  return new Map([...(await probeShapes(loss, file, classes, threads)), ...before]);
-}
-
-/**
- * Builds both models from the adapted model (which is consumed). `file` names the model in messages;
- * `probeThreads` is how many threads the shape probe's onnxruntime session may use.
- */
-export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string, layout: Layout = 'default', probeThreads = 1): Promise<TrainingGraphs> {
+/** Builds both models from the adapted model (which is consumed). `file` names the model in messages. */
+export function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discovery, adaptation: Adaptation, file: string, layout: Layout = 'default'): TrainingGraphs {
   const graph = model.graph;
   const head = headOutput(model, plan, discovery, adaptation);
   graph.outputs = graph.outputs.filter((o) => o.name === head);
 
   // Fused ONNX Runtime ops become standard ones, so that every op on a gradient path has a rule.
-  const before = await stageAsync('probe shapes (model)', () => probeShapes(model, file, 2, probeThreads));
+  const before = stage('infer shapes (model)', () => shapeTable(model, file));
   const unfused = stage('unfuse', () => unfuse(model, before));
   if (unfused > 0) sortGraph(graph);
   const headDims = before.get(head)?.dims ?? [];
@@ -123,13 +98,11 @@ export async function buildTrainingGraphs(model: Model, plan: Plan, discovery: D
   if (plan.loss === 'cross_entropy' && classes < 2) {
     throw new AdapterError([diagnostic('ADP3006', { output: head, classes }, undefined, "use 'loss mse' for a single output")]);
   }
-  const forward = graph.nodes.length;
   // The labels' first dim follows the head's: its symbolic name when the graph declares one.
   const declared = shapeOf(graph.outputs.find((o) => o.name === head) ?? { name: head })?.[0];
   const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false, typeof declared === 'string' && declared !== '' ? declared : 'batch');
-  // Unfused ops brought new values: probe the whole graph again. Otherwise only the loss is new,
-  // and probing it alone saves running the model twice more (a second for BERT-large).
-  const shapes = await stageAsync('probe shapes (loss)', () => (unfused > 0 ? probeShapes(model, file, classes, probeThreads) : probeAppended(model, forward, head, before, file, classes, probeThreads)));
+  // The loss (and any unfused ops) brought new values: infer again (static, a few milliseconds).
+  const shapes = stage('infer shapes (loss)', () => shapeTable(model, file));
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
   const byName = new Map(graph.initializers.map((t) => [t.name ?? '', t]));

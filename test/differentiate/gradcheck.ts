@@ -10,11 +10,11 @@
  * forward graph alone and sum yⱼ · Wⱼ in double precision, so only the float32 rounding of yⱼ
  * itself enters the difference quotient.
  *
- * Shapes: `probeShapes` runs the forward graph at its two probe sizes (batch 2 / sequence 2 and
- * 3 / 3). The weight inputs are added after probing, so their entries (and those of the two or three
- * loss nodes, whose shapes are those of yⱼ and a scalar) are added to the probed table by hand. The
- * check itself runs at a third size (batch 3, sequence 4): a rule that baked a probed length into
- * the backward graph fails here.
+ * Shapes: `shapeTable` infers them statically (dims at batch 2, sequence 2, and which follow the
+ * input size). The weight inputs are added after inference, so their entries (and those of the two
+ * or three loss nodes, whose shapes are those of yⱼ and a scalar) are added to the table by hand.
+ * The check itself runs at another size (batch 3, sequence 4): a rule that baked the table's
+ * lengths into the backward graph fails here.
  *
  * Finite differences and tolerance. The relative error |fd - analytic| / max(|fd| + |analytic|,
  * 1e-3) must stay ≤ 1e-2 on every element; a real mistake (a missing transpose, a wrong factor, a
@@ -36,14 +36,14 @@
  */
 import * as ort from 'onnxruntime-node';
 import { differentiate } from '../../src/differentiate/backward.js';
-import { probeShapes, type ProbedValue } from '../../src/differentiate/probe.js';
 import { unfuse } from '../../src/differentiate/unfuse.js';
 import { AdapterError } from '../../src/diagnostics/index.js';
 import { attr, DataType, makeTensor, makeValueInfo, type Attribute, type DimValue, type Model, type Node, type Tensor } from '../../src/ir/index.js';
 import { encodeModel } from '../../src/load/index.js';
+import { shapeTable, type TableValue } from '../../src/shapes/index.js';
 import { streamFor, type Uint32Source } from '../../src/util/prng.js';
 
-/** The sizes the checks run at (the probe runs at 2 / 5 and 3 / 7). */
+/** The sizes the checks run at (the shape table's dims are for batch 2, sequence 2). */
 export const CHECK_SIZES = { batch: 3, seq: 4 } as const;
 
 /** Relative error allowed between finite differences and the analytic gradient (see the file comment). */
@@ -191,36 +191,36 @@ export interface Prepared {
   readonly model: Model;
   /** The forward graph (after unfusing, when asked), encoded before any loss or backward node. */
   readonly forward: Uint8Array;
-  readonly shapes: Map<string, ProbedValue>;
+  readonly shapes: Map<string, TableValue>;
   readonly loss: string;
   /** Per case output, the weight input it is multiplied by. */
   readonly weights: readonly string[];
   readonly parameters: readonly string[];
 }
 
-/** Builds, probes, unfuses (when asked) and appends the weighted-sum loss; does not differentiate. */
+/** Builds, infers shapes, unfuses (when asked) and appends the weighted-sum loss; does not differentiate. */
 export async function prepare(c: GradCase): Promise<Prepared> {
   const model = buildModel(c);
-  let shapes = new Map(await probeShapes(model, `${c.name}.onnx`));
+  let shapes = new Map(shapeTable(model, `${c.name}.onnx`));
   if (c.unfuse) {
     unfuse(model, shapes);
-    shapes = new Map(await probeShapes(model, `${c.name}.onnx`));
+    shapes = new Map(shapeTable(model, `${c.name}.onnx`));
   }
   const forward = encodeModel(model);
   const graph = model.graph;
   const weights: string[] = [];
   const terms: string[] = [];
-  const scalar: ProbedValue = { elemType: 'float32', dims: [], dynamic: [] };
+  const scalar: TableValue = { elemType: 'float32', dims: [], dynamic: [] };
   c.outputs.forEach((y, j) => {
-    const probed = shapes.get(y);
-    if (!probed) throw new Error(`${c.name}: no probed shape for '${y}'`);
+    const inferred = shapes.get(y);
+    if (!inferred) throw new Error(`${c.name}: no inferred shape for '${y}'`);
     const w = `loss.weight.${j}`;
     const product = `loss.product.${j}`;
     const term = `loss.term.${j}`;
     graph.inputs.push(makeValueInfo(w, DataType.FLOAT));
     graph.nodes.push(op('Mul', [y, w], product), op('ReduceSum', [product], term, [attr.int('keepdims', 0)]));
-    shapes.set(w, probed);
-    shapes.set(product, probed);
+    shapes.set(w, inferred);
+    shapes.set(product, inferred);
     shapes.set(term, scalar);
     weights.push(w);
     terms.push(term);

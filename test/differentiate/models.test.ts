@@ -12,7 +12,7 @@
  * 6e-8 (one ulp of ~0.7): differences of it gave relative errors up to 6e-3 on minibert (plain
  * central difference, h = 1e-2), too close to the tolerance for gradients near the 1e-3 floor;
  * from the logits in double the worst is below 1e-3. The graph's own loss is checked against the
- * double one. The check runs at batch 3, sequence 6 (the probe ran at 2 / 5 and 3 / 7),
+ * double one. The check runs at batch 3, sequence 6 (the shape table's dims are for 2 / 2),
  * with padding in the attention mask.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,9 +24,9 @@ import { checkSpecFile } from '../../src/check/check.js';
 import type { Plan } from '../../src/check/plan.js';
 import { differentiate } from '../../src/differentiate/backward.js';
 import { appendLoss } from '../../src/differentiate/loss.js';
-import { probeShapes } from '../../src/differentiate/probe.js';
 import { unfuse } from '../../src/differentiate/unfuse.js';
 import { discover } from '../../src/discover/index.js';
+import { shapeTable } from '../../src/shapes/index.js';
 import { DataType, elemTypeOf, makeValueInfo, readFloat32, shapeOf, type Model } from '../../src/ir/index.js';
 import { decodeModel, encodeModel } from '../../src/load/index.js';
 import { adaptModel, bindToModel } from '../../src/rewrite/rewrite.js';
@@ -103,11 +103,11 @@ async function checkWholeModel(subject: Subject, spec = SPEC): Promise<WholeResu
   const adaptation = adaptModel(model, discovery, bindToModel(plan, discovery, checked.sources, subject.file));
   const head = adaptation.classifier?.output ?? model.graph.outputs[0]!.name;
 
-  let shapes = await probeShapes(model, subject.file);
+  let shapes = shapeTable(model, subject.file);
   const unfused = unfuse(model, shapes);
   const headShape = shapes.get(head)!;
   const { loss, labels } = appendLoss(model, plan.loss, head, headShape.dims, subject.file);
-  shapes = await probeShapes(model, subject.file);
+  shapes = shapeTable(model, subject.file);
 
   // Trainable initializers become graph inputs.
   const parameters = [...adaptation.trainable];

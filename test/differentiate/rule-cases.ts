@@ -806,7 +806,7 @@ export const OFF_PATH_CASE: GradCase = {
 };
 
 export interface RefusedCase extends GradCase {
-  readonly code: 'ADP3001' | 'ADP3003';
+  readonly code: 'ADP3001' | 'ADP3002' | 'ADP3003';
   /** Text the message must contain (the node label, the reason). */
   readonly mentions: readonly string[];
 }
@@ -910,8 +910,9 @@ export const REFUSED_CASES: readonly RefusedCase[] = [
     outputs: ['y'],
   },
   {
-    code: 'ADP3003',
-    mentions: ["'sum' (ReduceSum)", 'not a constant'],
+    // Its output's rank is known only when the model runs: shape inference stops first.
+    code: 'ADP3002',
+    mentions: ["'sum' (ReduceSum)", "its axes ('axes') is computed from values known only when the model runs"],
     name: 'ReduceSum over axes given by a graph input (opset 13)',
     op: 'ReduceSum',
     opset: 13,

@@ -88,7 +88,7 @@ const corpusSpecs: Record<string, () => string> = {
   'ort-fused/attention_skiplayernorm_pruned_opset16.onnx': () => specFile('attention', `${firstToken}\nplace bottleneck after attention in layers all`),
 };
 
-/** Models onnxruntime cannot run: their shapes cannot be probed, so only the adapted model is built. */
+/** Models that are not valid ONNX (onnxruntime refuses them too): their shapes cannot be inferred (ADP3002), so only the adapted model is built. */
 const inferenceOnly: Record<string, () => string> = {
   'ort-testdata/pytorch1.4_bert_squad_opset10.onnx': () => specFile('first-token', `${firstToken}\nplace bottleneck after attention, ffn in layers all`),
 };

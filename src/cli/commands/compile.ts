@@ -1,5 +1,4 @@
 /** `adapterc compile`: spec + model → adapted model (and, as the compiler grows, training artifacts). */
-import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { checkSpecFile } from '../../check/check.js';
 import { discover } from '../../discover/index.js';
@@ -126,11 +125,7 @@ export const compileCommand: Command = {
     const prepared = await writeArtifacts(
       out,
       async () => {
-        // The probe's matrix products are the compile's largest CPU cost. A big file is written
-        // meanwhile (base.data or the checkpoint): leave it a core (on two cores, a second probe
-        // thread made the compile slower in both layouts).
-        const probeThreads = Math.max(1, Math.min(4, availableParallelism() - 1));
-        const graphs = await buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout, probeThreads);
+        const graphs = buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
         const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary }));
         if (checked.plan!.target === 'cuda') stage('CUDA coverage', () => {
           const fallbacks = [

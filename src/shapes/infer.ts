@@ -1,0 +1,127 @@
+/**
+ * Static shape and element-type inference: the shape of every value in a graph, with the input
+ * size as symbols, found without running the model (and without reading a weight: only
+ * initializers' dims, and the values of small integer ones, are used).
+ *
+ * Graph inputs' unknown dims are the symbols: the first of each input is `batch`, the others
+ * `sequence`, as `adapterc train` feeds them. Nodes are visited in topological order; each op's
+ * rule (rules/) gives its outputs' dims, and the values of the small integer tensors exporters
+ * compute shapes with. Element types come from the operator schemas (src/target/element-types.ts).
+ * A node whose shape cannot be inferred stops with ADP3002, naming the node, its op and why.
+ */
+import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { isDefaultDomain, nodeLabel, opset, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
+import { inferElementTypes } from '../target/element-types.js';
+import { asConstant, BATCH, constant, evaluate, isSymbolic, SEQUENCE, symbol, toString, type Dim } from './dim.js';
+import type { ShapeContext, ValueShape } from './rule.js';
+import { shapeRules } from './rules/index.js';
+import { tensorShape } from './rules/shape.js';
+
+/** onnxruntime's tensor type names, from ONNX Runtime's C++ type names (element-types.ts). */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  float: 'float32', double: 'float64', MLFloat16: 'float16', BFloat16: 'bfloat16', bool: 'bool', string: 'string',
+  int8_t: 'int8', int16_t: 'int16', int32_t: 'int32', int64_t: 'int64', uint8_t: 'uint8', uint16_t: 'uint16', uint32_t: 'uint32', uint64_t: 'uint64',
+};
+
+export type InferredShapes = ReadonlyMap<string, ValueShape>;
+
+function ruleKey(node: Node): string {
+  return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
+}
+
+function cannot(file: string, node: Node, reason: string): never {
+  throw new AdapterError([diagnostic('ADP3002', { node: nodeLabel(node), file, reason }, { file })]);
+}
+
+/** Graph inputs' declared dims, their unknown ones as symbols (the first `batch`, the others `sequence`). */
+function inputDims(model: Model, file: string): Map<string, Dim[]> {
+  const initializers = new Set(model.graph.initializers.map((t) => t.name));
+  const out = new Map<string, Dim[]>();
+  for (const input of model.graph.inputs) {
+    if (initializers.has(input.name)) continue;
+    const declared = shapeOf(input);
+    if (declared === undefined) {
+      throw new AdapterError([diagnostic('ADP3002', { node: `the graph input '${input.name}'`, file, reason: 'it declares no shape' }, { file }, 'export the model with input shapes (symbolic names for the batch and sequence dims)')]);
+    }
+    let unknown = 0;
+    out.set(input.name, declared.map((d) => (typeof d === 'number' && d > 0 ? constant(d) : symbol(unknown++ === 0 ? BATCH : SEQUENCE))));
+  }
+  return out;
+}
+
+/** The shape of every node output and graph input of `model` (initializers too). `file` names the model in messages. */
+export function inferShapes(model: Model, file: string): InferredShapes {
+  const graph = model.graph;
+  const types = inferElementTypes(model);
+  const typeOf = (value: string) => {
+    const t = types.get(value);
+    return t === undefined ? undefined : (TYPE_NAMES[t] ?? t);
+  };
+  const shapes = new Map<string, ValueShape>();
+  for (const t of graph.initializers) if (t.name) shapes.set(t.name, { ...tensorShape(t), elemType: typeOf(t.name) });
+  for (const [name, dims] of inputDims(model, file)) shapes.set(name, { dims, elemType: typeOf(name) });
+
+  for (const node of topologicalOrder(graph)) {
+    const rule = shapeRules.get(ruleKey(node));
+    if (rule === undefined) cannot(file, node, `adapterc has no shape rule for ${ruleKey(node)}`);
+    const fail = (reason: string): never => cannot(file, node, reason);
+    const present = (i: number) => node.inputs[i] !== undefined && node.inputs[i] !== '';
+    const shape = (i: number): ValueShape => {
+      if (!present(i)) return fail(`its input ${i} is missing`);
+      return shapes.get(node.inputs[i]!) ?? fail(`the shape of its input '${node.inputs[i]}' is unknown`);
+    };
+    const values = (i: number, role: string): readonly Dim[] => {
+      const v = shape(i).values;
+      if (v === undefined) fail(`its ${role} ('${node.inputs[i]}') is computed from values known only when the model runs`);
+      return v!;
+    };
+    const context: ShapeContext = {
+      node,
+      opset: opset(model, isDefaultDomain(node.domain) ? '' : node.domain!) ?? 1,
+      has: present,
+      shape,
+      dims: (i) => shape(i).dims,
+      rank: (i) => shape(i).dims.length,
+      values,
+      ints: (i, role) =>
+        values(i, role).map((d) => {
+          const n = asConstant(d);
+          if (n === undefined) fail(`its ${role} ('${node.inputs[i]}') holds ${toString(d)}, which depends on the input size`);
+          return n!;
+        }),
+      fail,
+    };
+    const outputs = rule!(context);
+    node.outputs.forEach((name, k) => {
+      const out = outputs[k];
+      if (name === '' || out === undefined) return;
+      shapes.set(name, { ...out, elemType: typeOf(name) ?? out.elemType });
+    });
+  }
+  return shapes;
+}
+
+/** The input size at which `ShapeTable` dims are given: 2 sequences of 2 tokens (other sizes only a run can tell: 2). */
+export const TABLE_INPUT = { batch: 2, sequence: 2 } as const;
+
+export interface TableValue {
+  readonly elemType: string;
+  /** Dims at `TABLE_INPUT`. */
+  readonly dims: readonly number[];
+  /** Per axis: whether the dim changes with the batch size or sequence length. */
+  readonly dynamic: readonly boolean[];
+}
+
+export type ShapeTable = ReadonlyMap<string, TableValue>;
+
+/** `inferShapes` as the gradient rules read it: dims at a small input size, and which of them follow the input size. */
+export function shapeTable(model: Model, file: string): ShapeTable {
+  const at = (s: string) => (s === BATCH ? TABLE_INPUT.batch : s === SEQUENCE ? TABLE_INPUT.sequence : 2);
+  const table = new Map<string, TableValue>();
+  const initializers = new Set(model.graph.initializers.map((t) => t.name));
+  for (const [name, s] of inferShapes(model, file)) {
+    if (initializers.has(name)) continue;
+    table.set(name, { elemType: s.elemType ?? 'unknown', dims: s.dims.map((d) => evaluate(d, at)), dynamic: s.dims.map(isSymbolic) });
+  }
+  return table;
+}
