@@ -13,7 +13,8 @@ attention and FFN output projections of every layer, before the residual Add + L
 2-label classifier on the pooled output; adapters, LayerNorms and the classifier train, AdamW) and
 prints, as JSON, the median wall time of a training step (zero_grad, forward, cross-entropy,
 backward, optimizer step) with adapters and with every parameter training, in eval mode (no
-dropout, as in the exported graph) on `--threads` threads.
+dropout, as in the exported graph) on `--threads` threads, and the process's peak RSS after the
+adapter steps (the model, their activations and optimizer state; torch itself is about 0.4 GB).
 """
 
 import argparse
@@ -82,6 +83,11 @@ def step_time(model, head, trainable, a) -> float:
     return statistics.median(times)
 
 
+def peak_rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("VmHWM:")).split()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["export", "time"])
@@ -108,8 +114,10 @@ def main() -> None:
     adapters = with_adapters(model, a.adapter_size)
     layernorms = [p for name, p in model.named_parameters() if "LayerNorm" in name]
     adapter_step = step_time(model, head, list(adapters.parameters()) + layernorms + list(head.parameters()), a)
+    # The process's peak so far: the model, and the adapter steps' activations and optimizer state.
+    adapter_peak = peak_rss_kib()
     full_step = step_time(model, head, list(model.parameters()) + list(adapters.parameters()) + list(head.parameters()), a)
-    print(json.dumps({"adapters": adapter_step, "full": full_step, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    print(json.dumps({"adapters": adapter_step, "full": full_step, "adapterPeakRssKiB": adapter_peak, "threads": torch.get_num_threads(), "torch": torch.__version__}))
 
 
 if __name__ == "__main__":
