@@ -58,8 +58,9 @@ Options:
   -h, --help       show this help
 
 The folder appears complete or not at all. An existing folder is replaced only if adapterc made it
-(it holds summary.json). Input files are never modified. Building the gradients runs the model
-in onnxruntime (CPU, twice, on tiny inputs and without its weights) to learn its shapes.
+(it holds summary.json). Input files are never modified. The shapes the gradients need are
+inferred from the graph (symbolic batch and sequence dims), without running the model or reading
+its weights; a shape that cannot be inferred is an error (ADP3002) naming the node and why.
 
 With 'target cuda' (the default) every node of the training, eval, optimizer and step models is
 looked up in ONNX Runtime's CUDA kernel registrations (by domain, opset and element types); a node that
@@ -93,8 +94,8 @@ export const compileCommand: Command = {
     const warnings = checked.diagnostics.filter((d) => d.severity === 'warning');
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, checked.sources));
 
-    // Large weights stay in the file until written: the probe runs on zeros, and base.data and the
-    // checkpoint copy them from the file (see src/load/deferred.ts).
+    // Large weights stay in the file until written: shape inference reads none of them, and
+    // base.data and the checkpoint copy them from the file (see src/load/deferred.ts).
     const model = await stageAsync('read model', () => readModel(modelFile, { deferTensorsFrom: DEFERRED_FROM }));
     // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
     const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
