@@ -1,5 +1,4 @@
 /** Argument parsing shared by the commands, with errors as ADP4001 diagnostics. */
-import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 
@@ -36,7 +35,4 @@ export function expectPositionals(command: string, positionals: readonly string[
   return [...positionals];
 }
 
-/** An input path as the user typed it, made relative to the command's working directory. */
-export function inputPath(cwd: string, file: string): string {
-  return path.isAbsolute(file) || path.resolve(cwd) === process.cwd() ? file : path.join(cwd, file);
-}
+export { inputPath } from '../api/paths.js';

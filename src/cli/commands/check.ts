@@ -1,11 +1,11 @@
 /** `adapterc check`: parse and check a spec, then show the plan it stands for. */
-import { bindPlan, type BoundPlan } from '../../check/bind.js';
-import { checkSpecFile } from '../../check/check.js';
+import { check } from '../../api/check.js';
+import type { BoundPlan } from '../../check/bind.js';
 import { describeAdapter, describeHead, describeInit, describeOptimizer, describeSchedule, describeSize, describeTrainable } from '../../check/describe.js';
 import { describeSelector } from '../../check/layers.js';
 import { adapterParameterCount, adapterParameterFormula, totalAdapterParameters } from '../../check/parameters.js';
 import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
-import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
+import { expectPositionals, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 const help = `Usage: adapterc check <spec.adp> [--json] [--layers N] [--hidden D]
@@ -50,15 +50,8 @@ export const checkCommand: Command = {
     const hidden = positiveInt('hidden', values['hidden'], 768);
     const json = values['json'] === true;
 
-    const checked = checkSpecFile(inputPath(io.cwd, file!));
-    let diagnostics: readonly Diagnostic[] = checked.diagnostics;
-    let bound: BoundPlan | undefined;
-    if (checked.plan) {
-      const bind = bindPlan(checked.plan, { layers, hidden });
-      diagnostics = [...diagnostics, ...bind.diagnostics];
-      bound = bind.bound;
-    }
-    const rendered = renderDiagnostics(diagnostics, checked.sources);
+    const { bound, diagnostics, sources } = check(file!, { cwd: io.cwd, layers, hidden });
+    const rendered = renderDiagnostics(diagnostics, sources);
     if (json) {
       io.stdout(JSON.stringify(bound ? planJson(bound, diagnostics) : { ok: false, diagnostics: diagnostics.map(diagnosticJson) }, null, 2));
       if (!bound && diagnostics.length > 0) io.stderr(rendered);

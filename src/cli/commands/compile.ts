@@ -1,20 +1,11 @@
 /** `adapterc compile`: spec + model → adapted model (and, as the compiler grows, training artifacts). */
 import * as path from 'node:path';
-import { checkSpecFile } from '../../check/check.js';
-import { discover } from '../../discover/index.js';
-import { AdapterError, diagnostic, throwIfErrors, renderDiagnostics } from '../../diagnostics/index.js';
-import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, writeArtifacts } from '../../emit/artifacts.js';
-import { checkCudaCoverage } from '../../target/cuda.js';
-import { STEP_ARTIFACTS } from '../../step/step-model.js';
-import { fallbackDiagnostic } from '../../target/report.js';
-import { buildTrainingGraphs, checkpointParameters, isParameter } from '../../emit/training-graphs.js';
-import { ADAPTED_MODEL, writeInferenceModel } from '../../emit/inference.js';
-import { cloneModel, elementCount } from '../../ir/index.js';
-import { DEFERRED_FROM, readModel } from '../../load/index.js';
-import { adaptModel, bindToModel } from '../../rewrite/rewrite.js';
-import { renderSummary, summarize } from '../../rewrite/summary.js';
-import { recordStages, renderStageTimes, stage, stageAsync, stageTimes } from '../../util/stages.js';
-import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
+import { compile } from '../../api/compile.js';
+import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/index.js';
+import { ADAPTED_MODEL } from '../../emit/inference.js';
+import { renderSummary } from '../../rewrite/summary.js';
+import { recordStages, renderStageTimes, stageTimes } from '../../util/stages.js';
+import { expectPositionals, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 /** Said after every shared-base compile: which runtimes load the layout as it is. */
@@ -86,68 +77,20 @@ export const compileCommand: Command = {
     if (layout !== 'default' && layout !== 'shared-base') {
       throw new AdapterError([diagnostic('ADP4001', { text: `Unknown layout '${String(layout)}'.` }, undefined, "use '--layout default' or '--layout shared-base'")]);
     }
-    const [specArg, modelArg] = expectPositionals('compile', positionals, ['spec.adp', 'model.onnx']);
-    const specFile = inputPath(io.cwd, specArg!);
-    const modelFile = inputPath(io.cwd, modelArg!);
-    const checked = stage('check spec', () => checkSpecFile(specFile));
-    throwIfErrors(checked.diagnostics, checked.sources);
-    const warnings = checked.diagnostics.filter((d) => d.severity === 'warning');
-    if (warnings.length > 0) io.stderr(renderDiagnostics(warnings, checked.sources));
-
-    // Large weights stay in the file until written: shape inference reads none of them, and
-    // base.data and the checkpoint copy them from the file (see src/load/deferred.ts).
-    const model = await stageAsync('read model', () => readModel(modelFile, { deferTensorsFrom: DEFERRED_FROM }));
-    // The shared-base layout writes every weight of the model as loaded, whatever the spec trains.
-    const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
-    const found = stage('discover sites', () => discover(model, modelArg!));
-    const bound = bindToModel(checked.plan!, found, checked.sources, modelArg!, model);
-    const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound));
-    const sizes = new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)]));
-    const summary = summarize(adaptation, sizes, specArg!, modelArg!);
-
-    const defaultOut = path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`);
-    const out = values['out'] === undefined ? defaultOut : inputPath(io.cwd, values['out'] as string);
-    if (values['inference']) {
-      await stageAsync('write files', () => writeInferenceModel(out, model, summary));
-      io.stdout(`${renderSummary(summary)}\n\nwrote ${path.join(out, ADAPTED_MODEL)} and ${path.join(out, 'summary.json')}`);
-      if (values['timings']) io.stderr(renderStageTimes(stageTimes(), startup, performance.now()));
-      return ExitCode.ok;
-    }
-    const inference = cloneModel(model);
-    // The default layout's checkpoint holds every weight, and what goes into it is known now: it
-    // is written while the gradients are built (and rewritten if the built one differs).
-    const earlyCheckpoint =
-      layout === 'default'
-        ? stage('encode the checkpoint', () => {
-            const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, layout);
-            return encodeArtifactCheckpoint(checked.plan!, specArg!, trainable, frozen);
-          })
-        : undefined;
-    const prepared = await writeArtifacts(
-      out,
-      async () => {
-        const graphs = buildTrainingGraphs(model, checked.plan!, found, adaptation, modelArg!, layout);
-        const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan: checked.plan!, spec: specArg!, graphs, summary }));
-        if (checked.plan!.target === 'cuda') stage('CUDA coverage', () => {
-          const fallbacks = [
-            checkCudaCoverage(built.training, ARTIFACTS.training),
-            checkCudaCoverage(built.eval, ARTIFACTS.eval),
-            checkCudaCoverage(built.optimizer, ARTIFACTS.optimizer),
-            checkCudaCoverage(built.step.step, STEP_ARTIFACTS.step),
-            checkCudaCoverage(built.step.eval, STEP_ARTIFACTS.eval),
-          ].flatMap((c) => c.fallbacks);
-          if (fallbacks.length > 0 && !values['allow-cpu-fallback']) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
-          if (fallbacks.length > 0) io.stderr(renderDiagnostics([diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))]));
-        });
-        return { prepared: built, inference };
-      },
-      base,
-      earlyCheckpoint,
-    );
-    const notes = prepared.warnings;
-    if (notes.length > 0) io.stderr(renderDiagnostics(notes));
-    io.stdout(`${renderSummary(summary)}\n\nwrote ${[...Object.values(ARTIFACTS), ...Object.values(STEP_ARTIFACTS)].join(', ')}, ${ADAPTED_MODEL}${layout === 'shared-base' ? `, ${BASE_DATA}` : ''} and summary.json to ${out}`);
-    if (layout === 'shared-base') io.stdout(SHARED_BASE_RUNTIMES);
+    const [spec, model] = expectPositionals('compile', positionals, ['spec.adp', 'model.onnx']);
+    const result = await compile({
+      spec: spec!,
+      model: model!,
+      cwd: io.cwd,
+      layout,
+      ...(values['out'] === undefined ? {} : { out: String(values['out']) }),
+      allowCpuFallback: values['allow-cpu-fallback'] === true,
+      inference: values['inference'] === true,
+    });
+    if (result.warnings.length > 0) io.stderr(renderDiagnostics(result.warnings, result.sources));
+    const written = result.files.filter((f) => f !== 'summary.json');
+    io.stdout(`${renderSummary(result.summary)}\n\nwrote ${values['inference'] ? path.join(result.out, ADAPTED_MODEL) : written.join(', ')} and ${values['inference'] ? path.join(result.out, 'summary.json') : `summary.json to ${result.out}`}`);
+    if (layout === 'shared-base' && !values['inference']) io.stdout(SHARED_BASE_RUNTIMES);
     if (values['timings']) io.stderr(renderStageTimes(stageTimes(), startup, performance.now()));
     return ExitCode.ok;
   },

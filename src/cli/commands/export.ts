@@ -1,23 +1,11 @@
 /** `adapterc export`: trained artifacts → an inference model, a small adapters file, or both joined again. */
-import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
+import { exportModel } from '../../api/export.js';
+import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/index.js';
 import { ADAPTED_MODEL } from '../../emit/inference.js';
-import {
-  adaptersFromFolder,
-  attachAdapters,
-  describeLayers,
-  locateSpec,
-  mergeFromFolder,
-  openArtifactsFolder,
-  parseLayerList,
-  type DropResult,
-  type LayerList,
-  type TrainedParameters,
-} from '../../export/index.js';
+import { describeLayers, type DropResult } from '../../export/index.js';
 import { elementCount, type Tensor } from '../../ir/index.js';
-import { writeModel } from '../../load/index.js';
-import { inputPath, parseCommandArgs } from '../args.js';
+import { parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head]
@@ -66,24 +54,7 @@ function usage(text: string): AdapterError {
   return new AdapterError([diagnostic('ADP4001', { text }, undefined, "run 'adapterc export --help' for its usage")]);
 }
 
-function sameFile(a: string, b: string): boolean {
-  if (path.resolve(a) === path.resolve(b)) return true;
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.ino === sb.ino && sa.dev === sb.dev;
-  } catch {
-    return false;
-  }
-}
 
-/** Refuses an output that is one of `inputs`, or an existing file inside the artifacts `folder`. */
-function refuseOverwrite(out: string, inputs: ReadonlyArray<string | undefined>, folder?: string): void {
-  const inFolder = folder !== undefined && statSafe(out) !== undefined && !path.relative(path.resolve(folder), path.resolve(out)).startsWith('..');
-  if (inFolder || inputs.some((i) => i !== undefined && sameFile(out, i))) {
-    throw new AdapterError([diagnostic('ADP5065', { path: out }, { file: out }, 'choose another file name with -o')]);
-  }
-}
 
 const count = (n: number) => n.toLocaleString('en-US');
 const parameterCount = (tensors: readonly Tensor[]) => tensors.reduce((n, t) => n + elementCount(t), 0);
@@ -92,9 +63,8 @@ function bytes(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} bytes`;
 }
 
-function dropLines(drop: DropResult | undefined, warnings: Diagnostic[]): string[] {
+function dropLines(drop: DropResult | undefined): string[] {
   if (drop === undefined) return [];
-  if (drop.empty.length > 0) warnings.push(diagnostic('ADP5062', { layers: describeLayers(drop.empty) }, undefined, 'list only layers the spec places adapters in'));
   if (drop.dropped.length === 0) return ['  dropped no adapters'];
   const layers = describeLayers([...new Set(drop.dropped.map((a) => a.layer))]);
   return [`  dropped ${drop.dropped.length} adapter(s) in layer(s) ${layers} (${count(drop.removedInitializers)} initializers removed)`];
@@ -129,62 +99,44 @@ export const exportCommand: Command = {
       if (values['without-head'] === true && values['adapters-only'] === true) throw usage('--without-head does not go with --adapters-only.');
     }
     if (str('out') === undefined) throw usage(`'adapterc export' needs the file to write: -o ${values['adapters-only'] ? 'task.adapters' : 'model.onnx'}.`);
-    const out = inputPath(io.cwd, str('out')!);
-    if (statSafe(out)?.isDirectory()) throw new AdapterError([diagnostic('ADP4002', { path: out, reason: 'it is a folder' }, { file: out }, 'give a file name with -o')]);
-    // The layer list is checked before anything is read, so a typo costs nothing.
-    const drop: LayerList | undefined = str('drop-layers') === undefined ? undefined : parseLayerList(str('drop-layers')!);
-    const warnings: Diagnostic[] = [];
-    const lines: string[] = [];
     const started = performance.now();
-
-    if (attach) {
-      const base = inputPath(io.cwd, str('base')!);
-      const adapters = inputPath(io.cwd, str('adapters')!);
-      refuseOverwrite(out, [base, adapters]);
-      const result = await attachAdapters(base, adapters, drop);
-      lines.push(...dropLines(result.drop, warnings));
-      await writeModel(result.model, out);
-      const { record } = result.file;
-      lines.unshift(
+    const common = { out: str('out')!, cwd: io.cwd, ...(str('drop-layers') === undefined ? {} : { dropLayers: str('drop-layers')! }) };
+    const checkpoint = str('checkpoint') === undefined ? {} : { checkpoint: str('checkpoint')! };
+    const result = await exportModel(
+      attach
+        ? { ...common, kind: 'attach', base: str('base')!, adapters: str('adapters')! }
+        : values['adapters-only']
+          ? { ...common, ...checkpoint, kind: 'adapters', artifacts: positionals[0]!, ...(str('spec') === undefined ? {} : { spec: str('spec')! }) }
+          : { ...common, ...checkpoint, kind: 'merged', artifacts: positionals[0]!, withoutHead: values['without-head'] === true },
+    );
+    const { warnings } = result;
+    const lines: string[] = [];
+    if (result.kind === 'attach') {
+      const { record } = result.attached.file;
+      lines.push(
         `attached ${str('adapters')} to ${str('base')}: wrote ${str('out')} (${timeText(started)})`,
         `  spec       ${path.basename(record.spec.main)}, ${record.adapters.length} adapter(s)${record.dropped.length > 0 ? `, layers ${describeLayers(record.dropped)} left out` : ''}`,
-        `  parameters ${count(parameterCount(result.file.tensors))} values in ${result.file.tensors.length} tensors`,
+        `  parameters ${count(parameterCount(result.attached.file.tensors))} values in ${result.attached.file.tensors.length} tensors`,
+        ...dropLines(result.attached.drop),
+      );
+    } else if (result.kind === 'adapters') {
+      const { exported, spec } = result;
+      const imports = Object.keys(exported.record.spec.files).length - 1;
+      lines.push(
+        `wrote ${str('out')}: ${count(parameterCount(exported.tensors))} trainable parameters in ${exported.tensors.length} tensors, ${bytes(result.bytes)} (${timeText(started)})`,
+        `  from       ${result.source}`,
+        `  spec       ${shortPath(io.cwd, spec)}${imports > 0 ? ` (and ${imports} imported file${imports > 1 ? 's' : ''})` : ''}, ${exported.record.adapters.length} adapter(s)${exported.record.dropped.length > 0 ? `, layers ${describeLayers(exported.record.dropped)} left out` : ''}`,
+        `  base model ${exported.record.base.layers} layers, hidden size ${exported.record.base.hidden}, weights sha256 ${exported.record.base.sha256.slice(0, 16)}…`,
+        `  attach     adapterc export --base ${exported.record.base.model ?? 'MODEL.onnx'} --adapters ${str('out')} -o model.onnx`,
       );
     } else {
-      const folder = inputPath(io.cwd, positionals[0]!);
-      const checkpoint = str('checkpoint') === undefined ? undefined : inputPath(io.cwd, str('checkpoint')!);
-      const artifacts = openArtifactsFolder(folder, checkpoint);
-      refuseOverwrite(out, [artifacts.adaptedModel, artifacts.checkpoint], folder);
-      if (artifacts.checkpoint === undefined) warnings.push(diagnostic('ADP5051', { folder }, { file: folder }, 'train the artifacts first, or pass a checkpoint with --checkpoint'));
-      const source = artifacts.checkpoint === undefined ? `initial values of ${ADAPTED_MODEL}` : `checkpoint ${artifacts.checkpoint}`;
-      if (values['adapters-only']) {
-        const spec = locateSpec(artifacts, io.cwd, str('spec'));
-        refuseOverwrite(out, [spec]);
-        const result = await adaptersFromFolder(artifacts, spec, drop);
-        untrainedWarning(result.parameters, warnings);
-        if (result.emptyLayers.length > 0) warnings.push(diagnostic('ADP5062', { layers: describeLayers(result.emptyLayers) }, undefined, 'list only layers the spec places adapters in'));
-        await writeModel(result.model, out);
-        const size = statSafe(out)?.size ?? 0;
-        const imports = Object.keys(result.record.spec.files).length - 1;
-        lines.push(
-          `wrote ${str('out')}: ${count(parameterCount(result.tensors))} trainable parameters in ${result.tensors.length} tensors, ${bytes(size)} (${timeText(started)})`,
-          `  from       ${source}`,
-          `  spec       ${shortPath(io.cwd, spec)}${imports > 0 ? ` (and ${imports} imported file${imports > 1 ? 's' : ''})` : ''}, ${result.record.adapters.length} adapter(s)${result.record.dropped.length > 0 ? `, layers ${describeLayers(result.record.dropped)} left out` : ''}`,
-          `  base model ${result.record.base.layers} layers, hidden size ${result.record.base.hidden}, weights sha256 ${result.record.base.sha256.slice(0, 16)}…`,
-          `  attach     adapterc export --base ${result.record.base.model ?? 'MODEL.onnx'} --adapters ${str('out')} -o model.onnx`,
-        );
-      } else {
-        const result = await mergeFromFolder(artifacts, drop, values['without-head'] === true);
-        untrainedWarning(result.parameters, warnings);
-        const dropped = dropLines(result.drop, warnings);
-        await writeModel(result.model, out);
-        lines.push(
-          `wrote ${str('out')}: ${ADAPTED_MODEL} of ${positionals[0]} with ${count(parameterCount(result.parameters.tensors))} trainable parameters in ${result.parameters.tensors.length} tensors (${timeText(started)})`,
-          `  from       ${source}`,
-          ...(result.head === undefined ? [] : [`  without    the masked_lm head (${result.head.removedNodes} nodes, ${result.head.removedInitializers} initializers removed); output '${result.head.output}'`]),
-          ...dropped,
-        );
-      }
+      const { merged } = result;
+      lines.push(
+        `wrote ${str('out')}: ${ADAPTED_MODEL} of ${positionals[0]} with ${count(parameterCount(merged.parameters.tensors))} trainable parameters in ${merged.parameters.tensors.length} tensors (${timeText(started)})`,
+        `  from       ${result.source}`,
+        ...(merged.head === undefined ? [] : [`  without    the masked_lm head (${merged.head.removedNodes} nodes, ${merged.head.removedInitializers} initializers removed); output '${merged.head.output}'`]),
+        ...dropLines(merged.drop),
+      );
     }
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings));
     io.stdout(lines.join('\n'));
@@ -192,19 +144,7 @@ export const exportCommand: Command = {
   },
 };
 
-function untrainedWarning(parameters: TrainedParameters, warnings: Diagnostic[]): void {
-  if (parameters.checkpoint !== undefined && parameters.untrained) {
-    warnings.push(diagnostic('ADP5067', { file: parameters.checkpoint }, { file: parameters.checkpoint }, "train the artifacts first ('adapterc train'), or pass the trained checkpoint with --checkpoint"));
-  }
-}
 
-function statSafe(file: string) {
-  try {
-    return statSync(file);
-  } catch {
-    return undefined;
-  }
-}
 
 /** A path relative to `cwd` when it lies below it, else absolute. */
 function shortPath(cwd: string, file: string): string {

@@ -1,13 +1,10 @@
 /** `adapterc inspect`: what adapterc sees in a model — layers, sites, inputs, outputs. */
-import { discover, type AdapterSite, type Discovery, type LayerNorm } from '../../discover/index.js';
+import { inspect, opsets, producer } from '../../api/inspect.js';
+import type { AdapterSite, Discovery, LayerNorm } from '../../discover/index.js';
 import { formatValueType, type Model } from '../../ir/index.js';
-import { readModel } from '../../load/index.js';
-import { AdapterError, diagnostic } from '../../diagnostics/index.js';
-import { checkCudaCoverage, CUDA_KERNELS_RELEASE, type Coverage } from '../../target/cuda.js';
+import { CUDA_KERNELS_RELEASE } from '../../target/cuda.js';
 import { coverageText } from '../../target/report.js';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import * as path from 'node:path';
-import { expectPositionals, inputPath, parseCommandArgs } from '../args.js';
+import { expectPositionals, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 const help = `Usage: adapterc inspect <model.onnx> [--json] [--target cuda]
@@ -39,83 +36,20 @@ export const inspectCommand: Command = {
   async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
     const { values, positionals } = parseCommandArgs('inspect', argv, { json: { type: 'boolean' }, target: { type: 'string' } });
     const [given] = expectPositionals('inspect', positionals, ['model.onnx']);
-    const target = values['target'];
-    if (target !== undefined && target !== 'cuda') {
-      throw new AdapterError([diagnostic('ADP4001', { text: `Unknown target '${String(target)}'.` }, undefined, 'the only target with a kernel table is cuda')]);
-    }
-    const file = inputPath(io.cwd, given!);
-    if (existsSync(file) && statSync(file).isDirectory()) {
-      const coverages = await folderCoverage(file);
-      io.stdout(values['json'] ? JSON.stringify({ release: CUDA_KERNELS_RELEASE, coverage: coverages }, null, 2) : coverageText(coverages));
+    const result = await inspect(given!, { cwd: io.cwd, ...(values['target'] === undefined ? {} : { target: values['target'] as 'cuda' }) });
+    if (result.kind === 'artifacts') {
+      io.stdout(values['json'] ? JSON.stringify({ release: CUDA_KERNELS_RELEASE, coverage: result.coverage }, null, 2) : coverageText(result.coverage));
       return ExitCode.ok;
     }
-    const model = await readModel(file);
-    const found = discover(model, given!);
-    const coverage = target === 'cuda' ? checkCudaCoverage(model, path.basename(file)) : undefined;
-    if (values['json']) io.stdout(JSON.stringify({ ...inspectJson(model, found), ...(coverage ? { cuda: { release: CUDA_KERNELS_RELEASE, ...coverage } } : {}) }, null, 2));
-    else io.stdout(inspectText(given!, model, found) + (coverage ? `\n\n${coverageText([coverage])}` : ''));
+    const { cuda } = result;
+    if (values['json']) io.stdout(JSON.stringify({ ...result.findings, ...(cuda ? { cuda: { release: CUDA_KERNELS_RELEASE, ...cuda } } : {}) }, null, 2));
+    else io.stdout(inspectText(given!, result.model, result.discovery) + (cuda ? `\n\n${coverageText([cuda])}` : ''));
     return ExitCode.ok;
   },
 };
 
-/** Coverage of every .onnx file in a folder (training artifacts), in name order. */
-async function folderCoverage(folder: string): Promise<Coverage[]> {
-  const files = readdirSync(folder).filter((f) => f.endsWith('.onnx')).sort();
-  if (files.length === 0) {
-    throw new AdapterError([diagnostic('ADP4001', { text: `The folder '${folder}' holds no .onnx files.` }, { file: folder }, 'pass an artifacts folder or a model file')]);
-  }
-  const coverages: Coverage[] = [];
-  for (const f of files) coverages.push(checkCudaCoverage(await readModel(path.join(folder, f)), f));
-  return coverages;
-}
-
 function describeLayerNorm(ln: LayerNorm): string {
   return `${ln.form} → '${ln.output}'`;
-}
-
-function siteJson(s: AdapterSite | undefined) {
-  if (!s) return null;
-  return {
-    tensor: s.value,
-    foldedBias: s.foldedBias ?? null,
-    residualNode: s.residualNode.name ?? null,
-    residualOp: s.residualNode.opType,
-    residual: s.residual,
-    layerNorm: { form: s.layerNorm.form, output: s.layerNorm.output, scale: s.layerNorm.scale ?? null, bias: s.layerNorm.bias ?? null },
-    projectionWeight: s.projectionWeight ?? null,
-  };
-}
-
-function producer(model: Model): string {
-  return [model.producerName, model.producerVersion].filter((p) => p).join(' ') || 'unknown';
-}
-
-function opsets(model: Model): string {
-  return model.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ');
-}
-
-export function inspectJson(model: Model, d: Discovery) {
-  const valueType = (name: string) => {
-    const v = [...model.graph.inputs, ...model.graph.outputs].find((i) => i.name === name);
-    return v ? formatValueType(v) : null;
-  };
-  return {
-    producer: producer(model),
-    irVersion: model.irVersion ?? null,
-    opsets: Object.fromEntries(model.opsetImports.map((o) => [o.domain || 'ai.onnx', o.version ?? null])),
-    layers: d.layers.length,
-    hidden: d.hidden,
-    heads: d.heads ?? null,
-    ffn: d.ffn ?? null,
-    parameters: d.parameterCount,
-    sites: d.layers.map((l) => ({ layer: l.index, attention: siteJson(l.attention), ffn: siteJson(l.ffn) })),
-    embeddingLayerNorm: d.embeddingLayerNorm ? { form: d.embeddingLayerNorm.form, output: d.embeddingLayerNorm.output } : null,
-    lastHiddenState: d.lastHiddenState,
-    pooledOutput: d.pooledOutput ?? null,
-    inputs: d.inputs.map((i) => ({ ...i, type: valueType(i.name) })),
-    outputs: d.outputs.map((o) => ({ ...o, type: valueType(o.name) })),
-    notes: d.notes,
-  };
 }
 
 function table(rows: string[][]): string[] {

@@ -1,0 +1,124 @@
+/**
+ * `compile`: a spec and a model into training artifacts: the pipeline in one screen.
+ *
+ *   check the spec → load the model → discover the sites → rewrite (adapters, head) →
+ *   differentiate (shapes inferred, loss, gradients) → emit (artifacts, step models, CUDA check)
+ *
+ * It prints nothing: it returns what it wrote, the summary and the warnings, and fails with an
+ * `AdapterError` carrying diagnostics. The output folder appears complete or not at all.
+ */
+import * as path from 'node:path';
+import { checkSpecFile } from '../check/check.js';
+import { discover } from '../discover/index.js';
+import { AdapterError, diagnostic, throwIfErrors, type Diagnostic } from '../diagnostics/index.js';
+import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, writeArtifacts, type PreparedArtifacts } from '../emit/artifacts.js';
+import { ADAPTED_MODEL, writeInferenceModel } from '../emit/inference.js';
+import { buildTrainingGraphs, checkpointParameters, isParameter, type Layout } from '../emit/training-graphs.js';
+import { cloneModel, elementCount } from '../ir/index.js';
+import { DEFERRED_FROM, readModel } from '../load/index.js';
+import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
+import { summarize, type AdaptationSummary } from '../rewrite/summary.js';
+import { STEP_ARTIFACTS } from '../step/step-model.js';
+import { checkCudaCoverage } from '../target/cuda.js';
+import { fallbackDiagnostic } from '../target/report.js';
+import { stage, stageAsync } from '../util/stages.js';
+import { inputPath } from './paths.js';
+
+export interface CompileOptions {
+  /** The spec (.adp); relative to `cwd`. Messages and summary.json name it as given. */
+  readonly spec: string;
+  /** The exported BERT-family model (.onnx); relative to `cwd`. */
+  readonly model: string;
+  /** The output folder (default: beside the model, `<model>.<spec>`). Missing parents are created. */
+  readonly out?: string;
+  /** Where frozen weights go: in the checkpoint ('default') or in base.data, shared by tasks ('shared-base'). */
+  readonly layout?: Layout;
+  /** For `target cuda`: accept nodes without a CUDA kernel (returned as warnings) instead of failing. */
+  readonly allowCpuFallback?: boolean;
+  /** Write only the adapted model and summary.json: no gradients, no training artifacts. */
+  readonly inference?: boolean;
+  /** What relative paths are resolved against (default: the process's working directory). */
+  readonly cwd?: string;
+}
+
+export interface CompileResult {
+  /** The output folder (relative to the process's working directory when the inputs were). */
+  readonly out: string;
+  /** The files written into it. */
+  readonly files: readonly string[];
+  /** Adapters per layer, parameter counts, trainable share, inputs, outputs (summary.json). */
+  readonly summary: AdaptationSummary;
+  /** The spec's warnings, accepted CPU fallbacks, and notes on the artifacts. */
+  readonly warnings: readonly Diagnostic[];
+  /** The spec and its imports' text, by file: what `renderDiagnostics` quotes in code frames. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+export async function compile(options: CompileOptions): Promise<CompileResult> {
+  const cwd = options.cwd;
+  const layout = options.layout ?? 'default';
+  if (layout !== 'default' && layout !== 'shared-base') {
+    throw new AdapterError([diagnostic('ADP4001', { text: `Unknown layout '${String(layout)}'.` }, undefined, "use the layout 'default' or 'shared-base'")]);
+  }
+  const specFile = inputPath(cwd, options.spec);
+  const modelFile = inputPath(cwd, options.model);
+  const out = options.out === undefined ? path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`) : inputPath(cwd, options.out);
+
+  // check
+  const checked = stage('check spec', () => checkSpecFile(specFile));
+  throwIfErrors(checked.diagnostics, checked.sources);
+  const plan = checked.plan!;
+  const warnings: Diagnostic[] = checked.diagnostics.filter((d) => d.severity === 'warning');
+  // load: large weights stay in the file; shape inference reads none, and base.data and the checkpoint copy them.
+  const model = await stageAsync('read model', () => readModel(modelFile, { deferTensorsFrom: DEFERRED_FROM }));
+  const base = layout === 'shared-base' ? { model, tensors: model.graph.initializers.filter(isParameter) } : undefined;
+  // discover
+  const found = stage('discover sites', () => discover(model, options.model));
+  // rewrite
+  const bound = bindToModel(plan, found, checked.sources, options.model, model);
+  const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound));
+  const summary = summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), options.spec, options.model);
+  const result = (files: readonly string[]): CompileResult => ({ out, files, summary, warnings, sources: checked.sources });
+  if (options.inference) {
+    await stageAsync('write files', () => writeInferenceModel(out, model, summary));
+    return result([ADAPTED_MODEL, 'summary.json']);
+  }
+
+  // differentiate and emit. The default layout's checkpoint holds every weight and is known now:
+  // it is written while the gradients are built (and rewritten if the built one differs).
+  const inference = cloneModel(model);
+  const early =
+    layout === 'default'
+      ? stage('encode the checkpoint', () => {
+          const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, layout);
+          return encodeArtifactCheckpoint(plan, options.spec, trainable, frozen);
+        })
+      : undefined;
+  const prepared = await writeArtifacts(
+    out,
+    async () => {
+      const graphs = buildTrainingGraphs(model, plan, found, adaptation, options.model, layout);
+      const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan, spec: options.spec, graphs, summary }));
+      if (plan.target === 'cuda') warnings.push(...stage('CUDA coverage', () => cudaFallbacks(built, options.allowCpuFallback === true)));
+      return { prepared: built, inference };
+    },
+    base,
+    early,
+  );
+  warnings.push(...prepared.warnings);
+  return result([...Object.values(ARTIFACTS), ...Object.values(STEP_ARTIFACTS), ADAPTED_MODEL, ...(layout === 'shared-base' ? [BASE_DATA] : []), 'summary.json']);
+}
+
+/** Nodes of the five graphs without a CUDA kernel: an error, or (allowed) ADP3202 and one warning each. */
+function cudaFallbacks(built: PreparedArtifacts, allow: boolean): Diagnostic[] {
+  const fallbacks = [
+    checkCudaCoverage(built.training, ARTIFACTS.training),
+    checkCudaCoverage(built.eval, ARTIFACTS.eval),
+    checkCudaCoverage(built.optimizer, ARTIFACTS.optimizer),
+    checkCudaCoverage(built.step.step, STEP_ARTIFACTS.step),
+    checkCudaCoverage(built.step.eval, STEP_ARTIFACTS.eval),
+  ].flatMap((c) => c.fallbacks);
+  if (fallbacks.length === 0) return [];
+  if (!allow) throw new AdapterError(fallbacks.map(fallbackDiagnostic));
+  return [diagnostic('ADP3202', { count: fallbacks.length }), ...fallbacks.map((f) => ({ ...fallbackDiagnostic(f), severity: 'warning' as const }))];
+}
