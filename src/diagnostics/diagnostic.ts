@@ -39,8 +39,9 @@ export class AdapterError extends Error {
   /** Texts of the files the diagnostics point into, for code frames. */
   readonly sources: ReadonlyMap<string, string>;
 
-  constructor(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string> = new Map()) {
-    super(diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n'));
+  /** `cause`: the system error behind it, where there is one (its `code`, e.g. ENOSPC, tells callers what happened). */
+  constructor(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string> = new Map(), cause?: unknown) {
+    super(diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n'), cause === undefined ? undefined : { cause });
     this.name = 'AdapterError';
     this.diagnostics = diagnostics;
     this.sources = sources;

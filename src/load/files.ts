@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { closeSync, constants, openSync } from 'node:fs';
-import { copyFile, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/types.js';
@@ -253,9 +253,13 @@ export async function writeModel(model: Model, path: string, options: WriteOptio
 export async function writeFileAtomically(path: string, parts: readonly WritePart[], durable: boolean): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
+  // Missing parent folders are created, as build tools do, and removed again if the write fails.
+  let created: string | undefined;
   try {
+    created = await mkdir(dirname(path), { recursive: true });
     handle = await open(temporary, 'wx');
   } catch (error) {
+    if (created !== undefined) await rm(created, { recursive: true, force: true });
     throw writeFailure(error, path);
   }
   try {
@@ -267,6 +271,7 @@ export async function writeFileAtomically(path: string, parts: readonly WritePar
   } catch (error) {
     await handle?.close().catch(() => {});
     await unlink(temporary).catch(() => {});
+    if (created !== undefined) await rm(created, { recursive: true, force: true });
     if (error instanceof AdapterError) throw error;
     throw writeFailure(error, path);
   }
@@ -373,13 +378,16 @@ function writeFailure(error: unknown, path: string): AdapterError {
   if (error instanceof AdapterError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const hints: Record<string, string> = {
-    ENOENT: `the folder '${dirname(path)}' does not exist; create it first`,
+    ENOENT: `the folder '${dirname(path)}' cannot be made`,
+    ENOTDIR: `a part of '${dirname(path)}' is a file; choose another path`,
+    EEXIST: `a part of '${dirname(path)}' is a file; choose another path`,
     EACCES: 'you may not write there; choose another folder',
     EPERM: 'you may not write there; choose another folder',
-    ENOSPC: 'the disk is full; free some space',
+    ENOSPC: 'the disk is full; free some space, or write to another disk',
+    EDQUOT: 'the disk quota is used up; free some space, or write to another disk',
     EISDIR: 'a folder has that name; choose another file name',
     EROFS: 'the file system is read-only; choose another folder',
   };
   const hint = code === undefined ? undefined : hints[code];
-  return new AdapterError([diagnostic('ADP4002', { path }, { file: path }, hint ?? `the system reports ${code ?? String(error)}`)]);
+  return new AdapterError([diagnostic('ADP4002', { path }, { file: path }, hint ?? `the system reports ${code ?? String(error)}`)], undefined, error);
 }

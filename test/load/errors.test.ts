@@ -2,7 +2,7 @@
  * Files that are not readable ONNX models each give their own diagnostic, which names the file
  * and says what to do; no raw exception ever escapes.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -192,10 +192,19 @@ describe('writing models', () => {
     return (error as AdapterError).diagnostics[0]!;
   }
 
-  it('ADP4002 when the folder does not exist', async () => {
-    const d = await writeFailure(join(scratch, 'no-such-folder', 'm.onnx'));
+  it('creates missing parent folders', async () => {
+    const file = join(scratch, 'no-such-folder', 'deeper', 'm.onnx');
+    await writeModel(smallModel(), file);
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('ADP4002 when a part of the path is a file, creating nothing', async () => {
+    const dir = mkdtempSync(join(scratch, 'file-parent-'));
+    writeFileSync(join(dir, 'plain'), 'x');
+    const d = await writeFailure(join(dir, 'plain', 'sub', 'm.onnx'));
     expect(d.code).toBe('ADP4002');
-    expect(d.hint).toContain('does not exist');
+    expect(d.hint).toContain('is a file');
+    expect(readdirSync(dir)).toEqual(['plain']);
   });
 
   it('ADP4002 when a folder has the name, leaving no temporary file behind', async () => {

@@ -3,8 +3,9 @@
  * every time; a spec that does not fit the model, or an output folder that cannot be written, exits
  * with 1, says where (spec file:line:col), and leaves nothing behind.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpGraph } from '../../src/ir/index.js';
@@ -164,11 +165,62 @@ describe('adapterc compile --inference: errors exit 1, point into the spec, and 
     expect(readdirSync(parent)).toEqual(['out']);
   });
 
-  it('an output folder whose parent does not exist → ADP4002', async () => {
-    const r = await compile('specs/houlsby.adp', tiny, path.join(dir, 'no-such-parent', 'out'));
+  it('an output folder whose parents do not exist: they are created', async () => {
+    const out = path.join(dir, 'new-parent', 'a', 'b', 'out');
+    const r = await cli(['compile', 'specs/houlsby.adp', tiny, '-o', out], projectRoot);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out)).toContain('step_model.onnx');
+  });
+
+  it('an output path with a file among its parents → ADP4002, nothing created', async () => {
+    const parent = freshFolder('file-parent');
+    writeFileSync(path.join(parent, 'plain'), 'x');
+    const r = await compile('specs/houlsby.adp', tiny, path.join(parent, 'plain', 'sub', 'out'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error ADP4002.*does not exist/s);
-    expect(existsSync(path.join(dir, 'no-such-parent'))).toBe(false);
+    expect(r.stderr).toMatch(/error ADP4002.*is a file/s);
+    expect(readdirSync(parent)).toEqual(['plain']);
+  });
+
+  it('removes what a killed compile left beside its output (its process gone), and restores an output moved aside', async () => {
+    const parent = freshFolder('leftovers');
+    const staging = (name: string, pid: number, marker: boolean) => {
+      const folder = path.join(parent, name);
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, 'checkpoint'), 'half-written');
+      if (marker) writeFileSync(path.join(folder, '.adapterc-staging.json'), JSON.stringify({ pid, host: hostname() }));
+    };
+    const dead = 2 ** 22 + 12345; // above Linux's default pid_max of 4194304: no such process
+    staging(`.out.tmp-${dead}-0badf00d`, dead, true);
+    staging(`.out.tmp-${process.pid}-0000beef`, process.pid, true); // a live process: left alone
+    staging(`.out.tmp-${dead}-00c0ffee`, dead, false); // no marker: not adapterc's
+    const moved = path.join(parent, `.kept.tmp-${dead}-00abcdef.previous`);
+    mkdirSync(moved);
+    writeFileSync(path.join(moved, 'summary.json'), '{}');
+    const r = await compile('specs/houlsby.adp', tiny, path.join(parent, 'out'));
+    expect(r.code).toBe(0);
+    expect(readdirSync(parent).sort()).toEqual([`.out.tmp-${dead}-00c0ffee`, `.out.tmp-${process.pid}-0000beef`, 'kept', 'out'].sort());
+    expect(readdirSync(path.join(parent, 'kept'))).toEqual(['summary.json']);
+    expect(readdirSync(path.join(parent, 'out'))).not.toContain('.adapterc-staging.json');
+  });
+
+  it('a full disk → ADP4002 saying so, and nothing left on it', async (context) => {
+    const mount = freshFolder('full-disk');
+    // A 1 MiB tmpfs: a 2.5 MB model's artifacts need more. Mounting needs root (CI and this machine have it).
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]).status !== 0) {
+      console.warn('Skipping the full-disk test: cannot mount a small tmpfs here (needs root).');
+      context.skip('cannot mount a small tmpfs here (needs root)');
+    }
+    try {
+      const model = path.join(dir, 'bigger.onnx');
+      writeFileSync(model, encodeSyntheticBert({ layers: 2, hidden: 128, heads: 4, ffn: 256, vocab: 4000, seed: 5 }));
+      const r = await cli(['compile', 'specs/houlsby.adp', model, '-o', path.join(mount, 'nested', 'out')], projectRoot);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/error ADP4002: Cannot write '.*out' because the disk holding it is full \(nothing was written\)\./);
+      expect(r.stderr).not.toContain('internal error');
+      expect(readdirSync(mount)).toEqual([]);
+    } finally {
+      spawnSync('umount', [mount]);
+    }
   });
 
   it('an output folder in an unwritable parent → ADP4002, nothing written', async (context) => {
@@ -222,5 +274,18 @@ describeCorpus('adapterc compile --inference on a model without FFN sites', () =
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
+  });
+});
+
+describeCorpus('a compile that fails after its output folder was started', () => {
+  it('removes the parent folders it created', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'adapterc-parents-'));
+    const spec = path.join(root, 'first-token.adp');
+    writeFileSync(spec, `import "${path.join(projectRoot, 'specs/houlsby.adp')}"\ntrain {\n  head classifier(labels 2, from first_token)\n}\n`);
+    // Its gradients fail to build (ADP3003, a Slice), inside the output folder's writer.
+    const r = await cli(['compile', spec, corpusPath('pytorch-1.13/torch_transformer_encoder_opset17.onnx'), '-o', path.join(root, 'never-made', 'x', 'out')], projectRoot);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error ADP3003');
+    expect(readdirSync(root)).toEqual(['first-token.adp']);
   });
 });
