@@ -26,15 +26,30 @@ export function renderDiagnostics(ds: readonly Diagnostic[], sources: SourceText
   return ds.map((d) => renderDiagnostic(d, sources)).join('\n\n');
 }
 
+/** A frame shows at most this many characters of the line, a window around the caret, as tsc does. */
+export const FRAME_WIDTH = 100;
+/** Characters kept before the caret when the line is clipped. */
+const BEFORE_CARET = 40;
+
 function codeFrame(text: string, line: number, column: number, end: { line: number; column: number }): string[] {
   const sourceLines = text.split(/\r?\n/);
-  const lineText = (sourceLines[line - 1] ?? '').replace(/\t/g, ' ');
+  const fullLine = (sourceLines[line - 1] ?? '').replace(/\t/g, ' ');
   const gutter = String(line).length;
   // Underline to the end of the span on this line (at least one caret).
-  const lastColumn = end.line === line ? end.column : lineText.length + 1;
-  const width = Math.max(1, Math.min(lastColumn, lineText.length + 1) - column);
+  const lastColumn = end.line === line ? end.column : fullLine.length + 1;
+  let width = Math.max(1, Math.min(lastColumn, fullLine.length + 1) - column);
+  // A long line is clipped to a window around the caret, '…' marking what is left out.
+  let lineText = fullLine;
+  let caret = column - 1;
+  if (fullLine.length > FRAME_WIDTH) {
+    const start = Math.max(0, Math.min(caret - BEFORE_CARET, fullLine.length - FRAME_WIDTH));
+    const stop = start + FRAME_WIDTH;
+    lineText = `${start > 0 ? '…' : ''}${fullLine.slice(start, stop)}${stop < fullLine.length ? '…' : ''}`;
+    caret = caret - start + (start > 0 ? 1 : 0);
+    width = Math.max(1, Math.min(width, stop - (column - 1)));
+  }
   return [
     `  ${String(line).padStart(gutter)} | ${lineText}`,
-    `  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, column - 1))}${'^'.repeat(width)}`,
+    `  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, caret))}${'^'.repeat(width)}`,
   ];
 }
