@@ -1,0 +1,55 @@
+/**
+ * Fuzzing as tests (a longer run: `npm run fuzz`): mutated specs through `check` and `fmt`'s round
+ * trip, and damaged corpus models through `inspect` and `compile`: only catalogued diagnostics, no
+ * exception, no hang (a hang hits the test's timeout). Seeded: a failure repeats.
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fileSystemHost } from '../../src/check/check.js';
+import { root } from '../artifacts/harness.js';
+import { modelOutcome, mutateModel, mutateSpec, random, specOutcome, type Outcome } from '../helpers/fuzz.js';
+import { corpusEntries, corpusPath, describeCorpus } from '../load/corpus.js';
+
+const specsDir = path.join(root, 'specs');
+const specs = readdirSync(specsDir).filter((f) => f.endsWith('.adp')).map((f) => path.join(specsDir, f));
+
+function tally(outcomes: Array<{ input: string; outcome: Outcome }>) {
+  const defects = outcomes.filter((o) => o.outcome.kind === 'defect').map((o) => `${o.input}: ${(o.outcome as { what: string }).what}`);
+  return { defects, refused: outcomes.filter((o) => o.outcome.kind === 'diagnostic').length, accepted: outcomes.filter((o) => o.outcome.kind === 'ok').length };
+}
+
+describe('mutated specs through check and the fmt round trip', () => {
+  it('400 mutations of the checked-in specs: catalogued diagnostics or a plan, and fmt keeps the meaning', () => {
+    const rng = random(7);
+    const outcomes = [];
+    for (let i = 0; i < 400; i++) {
+      const file = specs[i % specs.length]!;
+      // Checked under the spec's own name, so that its imports resolve as for the real file.
+      const text = mutateSpec(readFileSync(file, 'utf8'), rng);
+      outcomes.push({ input: `${path.basename(file)} mutation ${i}`, outcome: specOutcome(text, fileSystemHost, file) });
+    }
+    const { defects, refused, accepted } = tally(outcomes);
+    expect(defects).toEqual([]);
+    // The mutations are not all harmless nor all fatal.
+    expect(refused).toBeGreaterThan(50);
+    expect(accepted).toBeGreaterThan(20);
+  });
+});
+
+describeCorpus('damaged corpus models through inspect and compile', () => {
+  it('48 truncated or byte-mutated models: catalogued diagnostics or artifacts, nothing else', async () => {
+    const rng = random(11);
+    const models = corpusEntries().filter((e) => e.runs && !e.path.includes('keras2onnx')).map((e) => readFileSync(corpusPath(e)));
+    const scratch = mkdtempSync(path.join(tmpdir(), 'adapterc-fuzz-'));
+    const outcomes = [];
+    for (let i = 0; i < 48; i++) {
+      const { bytes, how } = mutateModel(models[i % models.length]!, rng);
+      outcomes.push({ input: `model ${i % models.length}, ${how}`, outcome: await modelOutcome(bytes, path.join(scratch, String(i)), path.join(specsDir, 'houlsby.adp')) });
+    }
+    const { defects, refused } = tally(outcomes);
+    expect(defects).toEqual([]);
+    expect(refused).toBeGreaterThan(10);
+  }, 240_000);
+});

@@ -1,0 +1,144 @@
+/**
+ * Fuzzing adapterc through its library API, shared by the property tests (test/fuzz/) and the
+ * longer run behind `npm run fuzz` (scripts/fuzz.ts). An input's outcome is one of:
+ *   ok          it was accepted (a plan; artifacts written)
+ *   diagnostic  it was refused with catalogued diagnostics (an AdapterError)
+ *   defect      anything else: another exception, a code outside the catalogue, a fmt round trip
+ *               that changes meaning, or a diagnostic whose place lies outside the input
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { compile } from '../../src/api/compile.js';
+import { inspect } from '../../src/api/inspect.js';
+import { checkSpecText } from '../../src/check/check.js';
+import { AdapterError, catalogue, hasErrors, type Diagnostic } from '../../src/diagnostics/index.js';
+import { parseSpec } from '../../src/parse/parse.js';
+import { printSpec } from '../../src/print/print.js';
+import type { SpecHost } from '../../src/check/check.js';
+
+export type Outcome = { readonly kind: 'ok' } | { readonly kind: 'diagnostic'; readonly codes: readonly string[] } | { readonly kind: 'defect'; readonly what: string };
+
+/** A small seeded generator (mulberry32), so that a run is repeated exactly from its seed. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+
+const SPEC_WORDS = ['adapter', 'place', 'after', 'in', 'layers', 'all', 'except', 'train', 'size', 'activation', 'init', 'gelu', 'relu', 'normal', 'std', 'attention', 'ffn', 'head', 'classifier', 'labels', 'optimizer', 'adamw', 'lr', 'schedule', 'linear', 'warmup', 'seed', 'target', 'cuda', '{', '}', '(', ')', ',', '..', '-1', '0', '64', '1e-2', '10%', '"', '#', '\n'];
+
+/** A mutation of `text`: characters deleted, replaced or inserted, a line repeated or dropped, a word swapped in. */
+export function mutateSpec(text: string, rng: () => number): string {
+  let out = text;
+  const edits = 1 + Math.floor(rng() * 4);
+  for (let e = 0; e < edits; e++) {
+    const at = Math.floor(rng() * (out.length + 1));
+    const lines = out.split('\n');
+    const line = Math.floor(rng() * lines.length);
+    switch (Math.floor(rng() * 6)) {
+      case 0:
+        out = out.slice(0, at) + out.slice(at + 1 + Math.floor(rng() * 8));
+        break;
+      case 1:
+        out = out.slice(0, at) + String.fromCharCode(32 + Math.floor(rng() * 95)) + out.slice(at + 1);
+        break;
+      case 2:
+        out = `${out.slice(0, at)} ${pick(rng, SPEC_WORDS)} ${out.slice(at)}`;
+        break;
+      case 3:
+        lines.splice(line, 0, lines[line]!);
+        out = lines.join('\n');
+        break;
+      case 4:
+        lines.splice(line, 1);
+        out = lines.join('\n');
+        break;
+      default:
+        out = out.slice(0, at) + String.fromCharCode(Math.floor(rng() * 0x3000)) + out.slice(at);
+    }
+  }
+  return out;
+}
+
+function codesOf(ds: readonly Diagnostic[]): string[] {
+  return [...new Set(ds.map((d) => d.code))].sort();
+}
+
+function uncatalogued(ds: readonly Diagnostic[]): string | undefined {
+  const bad = ds.find((d) => !(d.code in catalogue));
+  return bad ? `uncatalogued code ${bad.code}` : undefined;
+}
+
+/**
+ * A spec text through `check` (imports read from `host`), and, when it parses, `fmt`'s round trip:
+ * the formatted text formats to itself and checks to the same outcome.
+ */
+export function specOutcome(text: string, host: SpecHost, file = 'fuzz.adp'): Outcome {
+  try {
+    const checked = checkSpecText(text, file, host);
+    const problem = uncatalogued(checked.diagnostics) ?? checked.diagnostics.map((d) => (d.span && d.span.file === file && (d.span.start.offset < 0 || d.span.start.offset > text.length) ? `${d.code} placed outside the text` : undefined)).find((x) => x);
+    if (problem) return { kind: 'defect', what: problem };
+    const parsed = parseSpec(text, file);
+    if (!hasErrors(parsed.diagnostics)) {
+      const formatted = printSpec(parsed.spec);
+      const again = parseSpec(formatted, file);
+      if (hasErrors(again.diagnostics)) return { kind: 'defect', what: `fmt output does not parse: ${again.diagnostics[0]!.code}` };
+      if (printSpec(again.spec) !== formatted) return { kind: 'defect', what: 'fmt is not idempotent' };
+      const rechecked = checkSpecText(formatted, file, host);
+      if ((rechecked.plan === undefined) !== (checked.plan === undefined) || codesOf(rechecked.diagnostics).join() !== codesOf(checked.diagnostics).join()) return { kind: 'defect', what: 'fmt changed what the spec means' };
+    }
+    return checked.plan ? { kind: 'ok' } : { kind: 'diagnostic', codes: codesOf(checked.diagnostics) };
+  } catch (error) {
+    return { kind: 'defect', what: `exception: ${error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 3).join(' | ') : String(error)}` };
+  }
+}
+
+/** A damaged copy of a model file: truncated, bytes flipped, or a range overwritten. */
+export function mutateModel(bytes: Uint8Array, rng: () => number): { bytes: Uint8Array; how: string } {
+  const out = bytes.slice();
+  switch (Math.floor(rng() * 3)) {
+    case 0: {
+      const at = Math.floor(rng() * bytes.length);
+      return { bytes: out.subarray(0, at), how: `truncated to ${at} bytes` };
+    }
+    case 1: {
+      const flips = 1 + Math.floor(rng() * 16);
+      for (let i = 0; i < flips; i++) out[Math.floor(rng() * out.length)] ^= 1 << Math.floor(rng() * 8);
+      return { bytes: out, how: `${flips} bits flipped` };
+    }
+    default: {
+      const at = Math.floor(rng() * out.length);
+      const length = 1 + Math.floor(rng() * 64);
+      for (let i = at; i < Math.min(out.length, at + length); i++) out[i] = Math.floor(rng() * 256);
+      return { bytes: out, how: `${length} bytes overwritten at ${at}` };
+    }
+  }
+}
+
+/** A damaged model through `inspect` and `compile` (full artifacts, into `scratch`). */
+export async function modelOutcome(bytes: Uint8Array, scratch: string, spec: string): Promise<Outcome> {
+  mkdirSync(scratch, { recursive: true });
+  const file = path.join(scratch, 'model.onnx');
+  writeFileSync(file, bytes);
+  const out = path.join(scratch, 'out');
+  const codes: string[] = [];
+  for (const step of [() => inspect(file), () => compile({ spec, model: file, out })]) {
+    try {
+      await step();
+    } catch (error) {
+      if (!(error instanceof AdapterError)) return { kind: 'defect', what: `exception: ${error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 3).join(' | ') : String(error)}` };
+      const problem = uncatalogued(error.diagnostics);
+      if (problem) return { kind: 'defect', what: problem };
+      codes.push(...codesOf(error.diagnostics));
+    }
+  }
+  rmSync(out, { recursive: true, force: true });
+  return codes.length === 0 ? { kind: 'ok' } : { kind: 'diagnostic', codes: [...new Set(codes)].sort() };
+}
