@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { closeSync, constants, openSync } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type Tensor } from '../ir/types.js';
@@ -250,6 +250,31 @@ export async function writeModel(model: Model, path: string, options: WriteOptio
 }
 
 /** Writes `parts` to a temporary file next to `path`, then renames it to `path`. */
+/** Whether process `pid` exists (one we may not signal exists too). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temporary files a killed write of `path` left beside it (their process gone). */
+async function removeStaleTemporaries(path: string): Promise<void> {
+  const pattern = new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+  let entries: string[];
+  try {
+    entries = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const match = pattern.exec(entry);
+    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) await unlink(join(dirname(path), entry)).catch(() => {});
+  }
+}
+
 export async function writeFileAtomically(path: string, parts: readonly WritePart[], durable: boolean): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
@@ -257,6 +282,7 @@ export async function writeFileAtomically(path: string, parts: readonly WritePar
   let created: string | undefined;
   try {
     created = await mkdir(dirname(path), { recursive: true });
+    await removeStaleTemporaries(path);
     handle = await open(temporary, 'wx');
   } catch (error) {
     if (created !== undefined) await rm(created, { recursive: true, force: true });
