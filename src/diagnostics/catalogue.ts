@@ -90,6 +90,7 @@ export const catalogue = {
   ADP2205: error((a: { site: string; layer: number }) => `The model has no ${a.site} site in layer ${a.layer}.`),
   ADP2206: error((a: { file: string; reason: string }) => `The classifier head cannot be added to '${a.file}': ${a.reason}.`),
   ADP2207: error((a: { file: string; reason: string }) => `The masked_lm head cannot be added to '${a.file}': ${a.reason}.`),
+  ADP2208: error((a: { name: string; reason: string }) => `The spec trains '${a.name}', but ${a.reason}.`),
 
   // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------
   // ADP31xx: the checkpoint and optimizer artifacts

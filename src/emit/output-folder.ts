@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { processAlive } from '../util/process.js';
 
 /** The file whose presence marks a folder as adapterc's output. */
 export const MARKER = 'summary.json';
@@ -24,16 +25,6 @@ export const STAGING_MARKER = '.adapterc-staging.json';
 
 function failure(target: string, reason: string, hint: string): AdapterError {
   return new AdapterError([diagnostic('ADP4002', { path: target, reason }, { file: target }, hint)]);
-}
-
-/** Whether process `pid` exists on this host (a process we may not signal exists too). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const STAGING = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}(\.previous)?$/;
@@ -49,7 +40,7 @@ export function removeLeftovers(parent: string): string[] {
   const handled: string[] = [];
   for (const entry of entries) {
     const match = STAGING.exec(entry);
-    if (!match || alive(Number(match[2]))) continue;
+    if (!match || processAlive(Number(match[2]))) continue;
     const folder = path.join(parent, entry);
     try {
       if (!statSync(folder).isDirectory()) continue;

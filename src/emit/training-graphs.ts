@@ -12,7 +12,7 @@ import { differentiate } from '../differentiate/backward.js';
 import { unfuse } from '../differentiate/unfuse.js';
 import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { cloneModel, DataType, elementCount, makeValueInfo, requireOpset, shapeOf, sortGraph, type Model, type Tensor } from '../ir/index.js';
+import { cloneModel, DataType, dataTypeName, elementCount, makeValueInfo, requireOpset, shapeOf, sortGraph, type Model, type Tensor } from '../ir/index.js';
 import type { Adaptation } from '../rewrite/rewrite.js';
 import { shapeTable } from '../shapes/index.js';
 import { stage } from '../util/stages.js';
@@ -75,7 +75,12 @@ export function checkpointParameters(model: Model, trainableNames: readonly stri
   const trainable = trainableNames.map((name) => {
     const t = byName.get(name);
     // Any size trains, down to a one-label classifier's single bias.
-    if (!t || t.dataType !== DataType.FLOAT) throw new Error(`trainable parameter '${name}' is not a float32 initializer`);
+    if (!t) {
+      throw new AdapterError([diagnostic('ADP2208', { name, reason: 'the model stores no weight of that name (the value is computed or fed, not stored)' }, undefined, 'check the model file, or leave this parameter frozen in the spec')]);
+    }
+    if (t.dataType !== DataType.FLOAT) {
+      throw new AdapterError([diagnostic('ADP2208', { name, reason: `it holds ${dataTypeName(t.dataType)} values, and adapterc trains float32 parameters only` }, undefined, 'export the model in float32, or leave this parameter frozen in the spec')]);
+    }
     return t;
   });
   const names = new Set(trainableNames);

@@ -9,6 +9,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { processAlive } from '../util/process.js';
 import { DataLocation, type Model, type Tensor } from '../ir/types.js';
 import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
@@ -250,16 +251,6 @@ export async function writeModel(model: Model, path: string, options: WriteOptio
 }
 
 /** Writes `parts` to a temporary file next to `path`, then renames it to `path`. */
-/** Whether process `pid` exists (one we may not signal exists too). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes the temporary files a killed write of `path` left beside it (their process gone). */
 async function removeStaleTemporaries(path: string): Promise<void> {
   const pattern = new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);

@@ -95,7 +95,11 @@ export function inferShapes(model: Model, file: string): InferredShapes {
     node.outputs.forEach((name, k) => {
       const out = outputs[k];
       if (name === '' || out === undefined) return;
-      shapes.set(name, { ...out, elemType: typeOf(name) ?? out.elemType });
+      // Values must fill the dims exactly (a damaged constant can make them disagree): else they are dropped.
+      const count = out.dims.reduce<number | undefined>((n, d) => (n === undefined || asConstant(d) === undefined ? undefined : n * asConstant(d)!), 1);
+      const { values, ...shape } = out;
+      const kept = values !== undefined && values.length === count && values.every((v) => v !== undefined) ? { values } : {};
+      shapes.set(name, { ...shape, ...kept, elemType: typeOf(name) ?? out.elemType });
     });
   }
   return shapes;

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
+import { DataType, makeTensor } from '../../src/ir/index.js';
+import { readModel, writeModel } from '../../src/load/index.js';
 import { writeSyntheticBert } from '../../src/synth/index.js';
 import { root } from '../artifacts/harness.js';
 
@@ -79,5 +81,22 @@ describe('the API returns data and diagnostics, and prints nothing', () => {
     const inspected = await api.inspect('artifacts', { cwd: dir });
     expect(inspected.kind).toBe('artifacts');
     if (inspected.kind === 'artifacts') for (const c of inspected.coverage.filter((x) => x.artifact !== 'model.adapted.onnx')) expect(c.fallbacks).toEqual([]);
+  }, 60_000);
+});
+
+describe('a trained parameter the model does not store as float32 (found by fuzzing)', () => {
+  it('is ADP2208 naming it, not an internal error', async () => {
+    const dir = await workspace();
+    const model = await readModel(path.join(dir, 'model.onnx'));
+    const ln = model.graph.initializers.find((t) => /LayerNorm|ln/i.test(t.name ?? '') && t.dims.length === 1)!;
+    const index = model.graph.initializers.indexOf(ln);
+    model.graph.initializers[index] = makeTensor(ln.name!, ln.dims, new Int8Array(ln.dims[0]!), DataType.INT8);
+    await writeModel(model, path.join(dir, 'int8.onnx'));
+    const error = await api.compile({ spec: 'specs/houlsby.adp', model: 'int8.onnx', out: 'out', cwd: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(api.AdapterError);
+    const d = (error as api.AdapterError).diagnostics[0]!;
+    expect(d.code).toBe('ADP2208');
+    expect(d.message).toBe(`The spec trains '${ln.name}', but it holds int8 values, and adapterc trains float32 parameters only.`);
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
   }, 60_000);
 });

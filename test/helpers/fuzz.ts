@@ -14,20 +14,15 @@ import { checkSpecText } from '../../src/check/check.js';
 import { AdapterError, catalogue, hasErrors, type Diagnostic } from '../../src/diagnostics/index.js';
 import { parseSpec } from '../../src/parse/parse.js';
 import { printSpec } from '../../src/print/print.js';
+import { Xoshiro128 } from '../../src/util/prng.js';
 import type { SpecHost } from '../../src/check/check.js';
 
 export type Outcome = { readonly kind: 'ok' } | { readonly kind: 'diagnostic'; readonly codes: readonly string[] } | { readonly kind: 'defect'; readonly what: string };
 
-/** A small seeded generator (mulberry32), so that a run is repeated exactly from its seed. */
+/** A seeded generator of numbers in [0, 1) (the project's xoshiro128**), so that a run repeats exactly from its seed. */
 export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new Xoshiro128(seed);
+  return () => source.nextUint32() / 4294967296;
 }
 
 const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
@@ -102,7 +97,8 @@ export function specOutcome(text: string, host: SpecHost, file = 'fuzz.adp'): Ou
 
 /** A damaged copy of a model file: truncated, bytes flipped, or a range overwritten. */
 export function mutateModel(bytes: Uint8Array, rng: () => number): { bytes: Uint8Array; how: string } {
-  const out = bytes.slice();
+  // A copy (Buffer's slice would share the source's memory, and damage accumulate across inputs).
+  const out = new Uint8Array(bytes);
   switch (Math.floor(rng() * 3)) {
     case 0: {
       const at = Math.floor(rng() * bytes.length);

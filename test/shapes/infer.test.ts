@@ -116,6 +116,15 @@ describe('what cannot be inferred is an error naming the node and why', () => {
     const m = model([node('Relu', ['x'], ['y'])], [makeValueInfo('x', DataType.FLOAT)], ['y']);
     expect(diagnosticOf(() => inferShapes(m, 'm.onnx'))).toContain("ADP3002: Cannot infer the output shapes of the graph input 'x' in 'm.onnx': it declares no shape.");
   });
+  it('found by fuzzing: a Gather index outside its axis, an Add with one input, a Reshape that changes the element count', () => {
+    const gather = model([node('Shape', ['x'], ['shape']), node('Gather', ['shape', 'seven'], ['g'], [], 'pick')], [x], ['g'], [int64s('seven', [7], [])]);
+    expect(diagnosticOf(() => inferShapes(gather, 'm.onnx'))).toContain("'pick' (Gather) in 'm.onnx': its index 7 is outside an axis of length 3");
+    const add = model([node('Add', ['x', ''], ['y'], [], 'add')], [x], ['y']);
+    expect(diagnosticOf(() => inferShapes(add, 'm.onnx'))).toContain("'add' (Add) in 'm.onnx': it has 1 input(s); Add takes 2");
+    const reshape = model([node('Reshape', ['x', 'target'], ['y'], [], 'reshape')], [x], ['y'], [int64s('target', [0, 0, 3])]);
+    expect(diagnosticOf(() => inferShapes(reshape, 'm.onnx'))).toContain('its shape [batch, sequence, 3] holds 3*batch*sequence elements, but its input 8*batch*sequence');
+  });
+
   it('dims that do not broadcast', () => {
     const m = model([node('Add', ['x', 'y'], ['z'], [], 'add')], [x, makeValueInfo('y', DataType.FLOAT, [3])], ['z']);
     expect(diagnosticOf(() => inferShapes(m, 'm.onnx'))).toContain('dims 8 and 3 (axis 2 of the broadcast result) do not broadcast');

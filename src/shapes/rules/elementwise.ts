@@ -92,10 +92,17 @@ const VALUE_OPS: Readonly<Partial<Record<string, ValueOp>>> = {
   CastLike: ([a]) => a,
 };
 
+/** How many inputs an op needs (binary ops two, Where three; the variadic ones at least one). */
+function needed(op: string): number {
+  return op === 'Where' ? 3 : BINARY.includes(op) || BINARY.includes(`com.microsoft:${op}`) ? 2 : 1;
+}
+
 /** An output shaped like the inputs `inputs` broadcast together, with values where known. */
 function broadcasting(inputs: (c: ShapeContext) => number[]): ShapeRule {
   return (c) => {
     const which = inputs(c).filter((i) => c.has(i));
+    const want = needed(c.node.opType);
+    if (which.length < want || (want > 1 && c.node.inputs.length > want && c.node.opType !== 'Where')) c.fail(`it has ${which.length} input(s); ${c.node.opType} takes ${want}`);
     const dims = broadcastOrFail(c, which.map((i) => c.dims(i)));
     const op = VALUE_OPS[c.node.opType];
     const known = op && dims.every((d) => asConstant(d) !== undefined) ? knownValues(c, which) : undefined;

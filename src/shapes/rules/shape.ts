@@ -31,7 +31,9 @@ export function tensorShape(t: Tensor): ValueShape {
   const integral = t.dataType !== undefined && [2, 3, 4, 5, 6, 7, 9, 12, 13].includes(t.dataType);
   const float = t.dataType !== undefined && [1, 11].includes(t.dataType);
   const read = (integral && n <= MAX_TRACKED) || (float && n <= MAX_FLOAT_TRACKED);
-  return withValues(dims, read ? readNumbers(t).map(constant) : undefined);
+  const numbers = read ? readNumbers(t) : undefined;
+  // A tensor whose data does not fill its dims (a damaged file) has no values to compute with.
+  return withValues(dims, numbers !== undefined && numbers.length === n ? numbers.map(constant) : undefined);
 }
 
 const shape: ShapeRule = (c) => {
@@ -66,6 +68,8 @@ const gather: ShapeRule = (c) => {
   const length = dataDims[axis]!;
   const at = indices.values.map(asConstant);
   if (at.some((i) => i === undefined)) return [{ dims }];
+  const outside = (at as number[]).find((i) => i < -length || i >= length);
+  if (outside !== undefined) c.fail(`its index ${outside} is outside an axis of length ${length}`);
   return [withValues(dims, gatherValues(data.values, dataDims, axis, (at as number[]).map((i) => (i < 0 ? i + length : i))))];
 };
 
@@ -102,6 +106,8 @@ const reshape: ShapeRule = (c) => {
     if (rest === undefined) c.fail(`the -1 in its shape is ${toString(product(input.dims))} elements / ${toString(known)}, which does not divide`);
     dims[dims.indexOf(undefined)] = rest;
   }
+  const [from, to] = [product(input.dims), product(dims as Dim[])];
+  if (compare(from, to) !== 0) c.fail(`its shape [${(dims as Dim[]).map(toString).join(', ')}] holds ${toString(to)} elements, but its input ${toString(from)}`);
   return [withValues(dims as Dim[], input.values)];
 };
 
