@@ -10,5 +10,7 @@ export default defineConfig({
     pool: 'forks',
     // Kills a test worker whose main thread is blocked for two minutes, naming the test (see the file).
     setupFiles: ['test/setup/watchdog.ts'],
+    // Temporary files under one folder, removed after the run (see the file).
+    globalSetup: ['test/setup/temp-root.ts'],
   },
 });
