@@ -1,6 +1,6 @@
 /**
  * What `train` and `export` do with damaged input, and what a killed `train` leaves: a truncated
- * checkpoint is a diagnostic (nothing written), and a run killed mid-training leaves the earlier
+ * checkpoint, or one of another spec, is a diagnostic (nothing written), and a run killed mid-training leaves the earlier
  * trained checkpoint as it was; the next run removes the killed one's temporary files.
  */
 import { spawn } from 'node:child_process';
@@ -48,6 +48,20 @@ describe('a truncated checkpoint', () => {
     expect(exported.stderr).not.toContain('internal error');
     expect(existsSync(path.join(dir, 'from-truncated.onnx'))).toBe(false);
     expect(readFileSync(checkpoint).equals(before)).toBe(true);
+  }, 60_000);
+});
+
+describe('a checkpoint of another spec in the artifacts folder', () => {
+  it('train refuses it, naming the parameter whose shape differs, and writes nothing', async () => {
+    const mixed = path.join(dir, 'mixed');
+    const other = path.join(dir, 'other');
+    await cli(['compile', path.join(root, 'specs/houlsby.adp'), path.join(dir, 'tiny.onnx'), '-o', mixed]);
+    await cli(['compile', path.join(root, 'specs/size-8.adp'), path.join(dir, 'tiny.onnx'), '-o', other]);
+    copyFileSync(path.join(other, 'checkpoint'), path.join(mixed, 'checkpoint'));
+    const r = await cli(trainArgs(mixed, ['--max-steps', '2']));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error ADP5005: .* parameter '.*' has shape \[\d+, 8\] in the checkpoint but \[\d+, 64\] in training_model\.onnx/);
+    expect(existsSync(path.join(mixed, 'trained'))).toBe(false);
   }, 60_000);
 });
 
