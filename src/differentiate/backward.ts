@@ -6,7 +6,7 @@
  * below the lowest trainable parameter.
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { GraphBuilder, indexGraph, isDefaultDomain, nodeLabel, readNumbers, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
+import { GraphBuilder, indexGraph, nodeLabel, opKey, readNumbers, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
 import type { ShapeTable, TableValue } from '../shapes/index.js';
 import { failure, FLOAT_TYPES, type GradientContext } from './rule.js';
 import { matchPattern } from './patterns.js';
@@ -24,9 +24,6 @@ function carriesGradient(elemType: string | undefined): boolean {
   return elemType === undefined || FLOAT_TYPES[elemType] !== undefined;
 }
 
-function ruleKey(node: Node): string {
-  return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
-}
 
 /**
  * Adds to `model` the nodes computing d`loss`/dp for every p in `parameters` (initializers or graph
@@ -98,11 +95,11 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
     const pattern = matchPattern(node, { producer: index.producer, constant });
     const asNode: Node | undefined = pattern && requiresGrad.has(pattern.input) ? { ...node, opType: pattern.op, inputs: [pattern.input], attributes: [] } : undefined;
     const target = asNode ?? node;
-    const rule = gradientRules.get(ruleKey(target));
+    const rule = gradientRules.get(opKey(target));
     if (!rule) {
       const parameter = firstParameter.get(node.outputs.find((o) => firstParameter.has(o))!) ?? '?';
       throw new AdapterError([
-        diagnostic('ADP3001', { op: ruleKey(node), node: nodeLabel(node), parameter }, undefined, 'freeze the parameters below this node, or use a model exported without this operator'),
+        diagnostic('ADP3001', { op: opKey(node), node: nodeLabel(node), parameter }, undefined, 'freeze the parameters below this node, or use a model exported without this operator'),
       ]);
     }
     const context: GradientContext = {

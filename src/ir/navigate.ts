@@ -15,6 +15,11 @@ function sameDomain(a: string | undefined, b: string | undefined): boolean {
   return isDefaultDomain(a) ? isDefaultDomain(b) : a === b;
 }
 
+/** The op as the rule registries and messages name it: `Op` in the default domain, `domain:Op` in others. */
+export function opKey(node: Node): string {
+  return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
+}
+
 /** The opset version the model imports for `domain` (default: the ONNX domain), if any. */
 export function opset(model: Model, domain = ''): number | undefined {
   return model.opsetImports.find((o) => sameDomain(o.domain, domain))?.version;

@@ -10,24 +10,18 @@
  * A node whose shape cannot be inferred stops with ADP3002, naming the node, its op and why.
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { isDefaultDomain, nodeLabel, opset, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
-import { inferElementTypes } from '../target/element-types.js';
+import { nodeLabel, opKey, opset, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
+import { inferElementTypes, ORT_NAMES } from '../target/element-types.js';
 import { asConstant, BATCH, constant, evaluate, isSymbolic, SEQUENCE, symbol, toString, type Dim } from './dim.js';
 import type { ShapeContext, ValueShape } from './rule.js';
 import { shapeRules } from './rules/index.js';
 import { tensorShape } from './rules/shape.js';
 
-/** onnxruntime's tensor type names, from ONNX Runtime's C++ type names (element-types.ts). */
-const TYPE_NAMES: Readonly<Record<string, string>> = {
-  float: 'float32', double: 'float64', MLFloat16: 'float16', BFloat16: 'bfloat16', bool: 'bool', string: 'string',
-  int8_t: 'int8', int16_t: 'int16', int32_t: 'int32', int64_t: 'int64', uint8_t: 'uint8', uint16_t: 'uint16', uint32_t: 'uint32', uint64_t: 'uint64',
-};
+/** onnxruntime's tensor type names (float32, int64, bool), from ONNX Runtime's C++ names (element-types.ts). */
+const TYPE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(ORT_NAMES).map(([name, cpp]) => [cpp, name]));
 
 export type InferredShapes = ReadonlyMap<string, ValueShape>;
 
-function ruleKey(node: Node): string {
-  return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
-}
 
 function cannot(file: string, node: Node, reason: string): never {
   throw new AdapterError([diagnostic('ADP3002', { node: nodeLabel(node), file, reason }, { file })]);
@@ -62,8 +56,8 @@ export function inferShapes(model: Model, file: string): InferredShapes {
   for (const [name, dims] of inputDims(model, file)) shapes.set(name, { dims, elemType: typeOf(name) });
 
   for (const node of topologicalOrder(graph)) {
-    const rule = shapeRules.get(ruleKey(node));
-    if (rule === undefined) cannot(file, node, `adapterc has no shape rule for ${ruleKey(node)}`);
+    const rule = shapeRules.get(opKey(node));
+    if (rule === undefined) cannot(file, node, `adapterc has no shape rule for ${opKey(node)}`);
     const fail = (reason: string): never => cannot(file, node, reason);
     const present = (i: number) => node.inputs[i] !== undefined && node.inputs[i] !== '';
     const shape = (i: number): ValueShape => {
@@ -77,7 +71,7 @@ export function inferShapes(model: Model, file: string): InferredShapes {
     };
     const context: ShapeContext = {
       node,
-      opset: opset(model, isDefaultDomain(node.domain) ? '' : node.domain!) ?? 1,
+      opset: opset(model, node.domain ?? '') ?? 1,
       has: present,
       shape,
       dims: (i) => shape(i).dims,

@@ -4,7 +4,7 @@
  * flowing into it. A node without a matching kernel would run on the CPU with copies to and from
  * the GPU around it, which can make a GPU training step many times slower without anyone noticing.
  */
-import { isDefaultDomain, nodeLabel, opset, type Model, type Node } from '../ir/index.js';
+import { isDefaultDomain, nodeLabel, opKey, opset, type Model } from '../ir/index.js';
 import { CUDA_KERNELS, CUDA_KERNELS_RELEASE } from './cuda-kernels.data.js';
 import { inferElementTypes } from './element-types.js';
 import { describeAccepts, findKernel, matchesTypes, type KernelRow } from './kernels.js';
@@ -56,7 +56,7 @@ export function checkCudaCoverage(model: Model, artifact: string, rows: readonly
       fallbacks.push({ artifact, node: nodeLabel(node), op: node.opType, domain, opset: version, types: inputTypes.map((t) => t ?? '-'), reason });
     if (!row) {
       const others = rows.filter((r) => r.domain === domain && r.op === node.opType);
-      fallback(others.length === 0 ? `ONNX Runtime has no CUDA kernel for ${describeOp(node)}` : `its CUDA kernels cover opsets ${others.map(rangeText).join(', ')}, not ${version}`);
+      fallback(others.length === 0 ? `ONNX Runtime has no CUDA kernel for ${opKey(node)}` : `its CUDA kernels cover opsets ${others.map(rangeText).join(', ')}, not ${version}`);
       continue;
     }
     // Ops without a published schema (ONNX Runtime's training-internal *Grad ops, which adapterc does
@@ -71,6 +71,3 @@ export function checkCudaCoverage(model: Model, artifact: string, rows: readonly
   return { artifact, nodes: model.graph.nodes.length, fallbacks };
 }
 
-function describeOp(node: Node): string {
-  return isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
-}

@@ -9,7 +9,8 @@ import { attrInt, DataType, dataTypeName, elemTypeOf, getAttribute, isDefaultDom
 import { isSequenceOf } from '../emit/optimizer.js';
 import { bindConstraints, findSchema, formalAt } from './schemas.js';
 
-const ORT_NAMES: Readonly<Record<string, string>> = {
+/** onnxruntime's tensor type names (as onnxruntime-node reports them) → ONNX Runtime's C++ names. */
+export const ORT_NAMES: Readonly<Record<string, string>> = {
   float32: 'float', float64: 'double', float16: 'MLFloat16', bfloat16: 'BFloat16', bool: 'bool', string: 'string',
   int8: 'int8_t', int16: 'int16_t', int32: 'int32_t', int64: 'int64_t', uint8: 'uint8_t', uint16: 'uint16_t', uint32: 'uint32_t', uint64: 'uint64_t',
 };

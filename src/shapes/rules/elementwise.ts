@@ -1,5 +1,5 @@
 /** Shapes of elementwise ops: one input's shape, or several broadcast together (numpy rules). */
-import { getAttribute } from '../../ir/index.js';
+import { DataType, getAttribute } from '../../ir/index.js';
 import { add, asConstant, compare, constant, divExact, equals, mul, scale, sub, toString, type Dim } from '../dim.js';
 import type { ShapeContext, ShapeRule, ValueShape } from '../rule.js';
 import { mapBroadcast } from '../values.js';
@@ -125,7 +125,7 @@ const sameAsFirst: ShapeRule = (c) => {
 };
 
 // Cast to an integer type truncates a float constant toward zero, as onnxruntime's Cast does.
-const FLOAT_DATA_TYPES = new Set([1, 10, 11, 16]);
+const FLOAT_DATA_TYPES: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
 const cast: ShapeRule = (c) => {
   const [out] = sameAsFirst(c);
   const to = Number(getAttribute(c.node, 'to')?.i ?? 1);

@@ -1,5 +1,5 @@
 /** Shapes of the ops that move elements around or compute shapes: the exporters' shape arithmetic. */
-import { attrInt, attrInts, getAttribute, readNumbers, type Tensor } from '../../ir/index.js';
+import { attrInt, attrInts, DataType, getAttribute, readNumbers, type Tensor } from '../../ir/index.js';
 import { add, asConstant, compare, constant, divExact, product, sub, symbol, toString, type Dim } from '../dim.js';
 import type { ShapeContext, ShapeRule, ValueShape } from '../rule.js';
 import { concatValues, gatherValues, MAX_TRACKED, sliceValues, transposeValues } from '../values.js';
@@ -22,14 +22,16 @@ function withValues(dims: readonly Dim[], values: readonly Dim[] | undefined): V
   return values !== undefined && values.length <= MAX_TRACKED ? { dims, values } : { dims };
 }
 
+const INTEGRAL_TYPES: ReadonlySet<number> = new Set([DataType.UINT8, DataType.INT8, DataType.UINT16, DataType.INT16, DataType.INT32, DataType.INT64, DataType.BOOL, DataType.UINT32, DataType.UINT64]);
+
 /** Float constants this small are read too (scalars a float shape computation uses); larger ones are weights. */
 const MAX_FLOAT_TRACKED = 16;
 
 export function tensorShape(t: Tensor): ValueShape {
   const dims = t.dims.map(constant);
   const n = t.dims.reduce((p, d) => p * d, 1);
-  const integral = t.dataType !== undefined && [2, 3, 4, 5, 6, 7, 9, 12, 13].includes(t.dataType);
-  const float = t.dataType !== undefined && [1, 11].includes(t.dataType);
+  const integral = INTEGRAL_TYPES.has(t.dataType ?? DataType.UNDEFINED);
+  const float = t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE;
   const read = (integral && n <= MAX_TRACKED) || (float && n <= MAX_FLOAT_TRACKED);
   const numbers = read ? readNumbers(t) : undefined;
   // A tensor whose data does not fill its dims (a damaged file) has no values to compute with.
