@@ -70,11 +70,11 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
     const inferred = shapes.get(value);
     if (inferred) return inferred;
     const init = index.initializer.get(value);
-    if (init) return { elemType: 'float32', dims: init.dims, dynamic: init.dims.map(() => false) };
+    if (init) return fixedShape(init.dims);
     // Parameters turned into graph inputs keep their fixed shapes.
     const declared = index.input.get(value);
     const dims = declared ? shapeOf(declared) : undefined;
-    if (dims && dims.every((d) => typeof d === 'number')) return { elemType: 'float32', dims: dims as number[], dynamic: dims.map(() => false) };
+    if (dims && dims.every((d) => typeof d === 'number')) return fixedShape(dims as number[]);
     throw new Error(`differentiate: no shape for '${value}'`);
   };
   const constant = (value: string): number[] | undefined => {
@@ -121,5 +121,37 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
 
   const byParameter = new Map<string, string>();
   for (const p of parameters) byParameter.set(p, total(p) ?? b.zerosLike(p, `${p}.grad.zero`));
+  readShapesFromKeptValues(b.added, graph.inputs.map((i) => i.name), shapes);
   return { byParameter, nodes: b.added };
+}
+
+function fixedShape(dims: readonly number[]): TableValue {
+  return { elemType: 'float32', dims, dynamic: dims.map(() => false), symbolic: dims.join(', ') };
+}
+
+/**
+ * A gradient rule's Shape(x) keeps the forward value x alive until the backward pass reaches it:
+ * inference runtimes run a node where its consumer needs it (ORT's training build alone moves Shape
+ * nodes up to their inputs). On BERT-base that held LayerNorm's input and its squared deviation,
+ * read only for their shapes: a fifth of the activations the step model keeps. So each Shape of a
+ * forward value the backward pass reads for nothing else reads instead a graph input, or a value
+ * the backward pass keeps anyway, whose inferred dims are the same polynomials in the input size.
+ */
+function readShapesFromKeptValues(added: readonly Node[], graphInputs: readonly string[], shapes: ShapeTable): void {
+  const backward = new Set(added.flatMap((n) => n.outputs));
+  const kept = new Map<string, string>();
+  const keep = (value: string) => {
+    const symbolic = shapes.get(value)?.symbolic;
+    if (symbolic !== undefined && !kept.has(symbolic)) kept.set(symbolic, value);
+  };
+  for (const input of graphInputs) keep(input);
+  for (const node of added) if (node.opType !== 'Shape') for (const input of node.inputs) if (input && !backward.has(input)) keep(input);
+  const readOtherwise = new Set(added.filter((n) => n.opType !== 'Shape').flatMap((n) => n.inputs));
+  for (const node of added) {
+    const x = node.opType === 'Shape' && node.attributes.length === 0 ? node.inputs[0]! : undefined;
+    if (x === undefined || backward.has(x) || readOtherwise.has(x)) continue;
+    const symbolic = shapes.get(x)?.symbolic;
+    const substitute = symbolic === undefined ? undefined : kept.get(symbolic);
+    if (substitute !== undefined) node.inputs[0] = substitute;
+  }
 }

@@ -108,6 +108,8 @@ export interface TableValue {
   readonly dims: readonly number[];
   /** Per axis: whether the dim changes with the batch size or sequence length. */
   readonly dynamic: readonly boolean[];
+  /** The dims as polynomials in the input size, written canonically: equal strings, equal shapes at every input size. */
+  readonly symbolic: string;
 }
 
 export type ShapeTable = ReadonlyMap<string, TableValue>;
@@ -119,7 +121,7 @@ export function shapeTable(model: Model, file: string): ShapeTable {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   for (const [name, s] of inferShapes(model, file)) {
     if (initializers.has(name)) continue;
-    table.set(name, { elemType: s.elemType ?? 'unknown', dims: s.dims.map((d) => evaluate(d, at)), dynamic: s.dims.map(isSymbolic) });
+    table.set(name, { elemType: s.elemType ?? 'unknown', dims: s.dims.map((d) => evaluate(d, at)), dynamic: s.dims.map(isSymbolic), symbolic: s.dims.map(toString).join(', ') });
   }
   return table;
 }

@@ -210,7 +210,7 @@ export async function prepare(c: GradCase): Promise<Prepared> {
   const graph = model.graph;
   const weights: string[] = [];
   const terms: string[] = [];
-  const scalar: TableValue = { elemType: 'float32', dims: [], dynamic: [] };
+  const scalar: TableValue = { elemType: 'float32', dims: [], dynamic: [], symbolic: '' };
   c.outputs.forEach((y, j) => {
     const inferred = shapes.get(y);
     if (!inferred) throw new Error(`${c.name}: no inferred shape for '${y}'`);

@@ -99,7 +99,7 @@ describe('the shape arithmetic exporters write', () => {
 
   it('the table gives dims at batch 2, sequence 2, and which follow the input size', () => {
     const m = model([node('Transpose', ['x'], ['t'], [attr.ints('perm', [0, 2, 1])])], [x], ['t']);
-    expect(shapeTable(m, 'm.onnx').get('t')).toEqual({ elemType: 'float32', dims: [2, 8, 2], dynamic: [true, false, true] });
+    expect(shapeTable(m, 'm.onnx').get('t')).toEqual({ elemType: 'float32', dims: [2, 8, 2], dynamic: [true, false, true], symbolic: 'batch, 8, sequence' });
   });
 });
 

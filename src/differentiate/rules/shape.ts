@@ -3,19 +3,28 @@ import { attr, attrInt, attrInts, getAttribute, makeTensor } from '../../ir/inde
 import type { GradientContext, GradientRule } from '../rule.js';
 
 /**
- * dx = dy reshaped back to x's (run-time) shape. When x's dims that follow the input size are the
- * same as y's at the same positions (BERT's [B, S, 768] ↔ [B, S, 12, 64]), the target is a constant
- * with 0 there (Reshape copies those dims from dy); otherwise Shape(x), which keeps x alive until
- * the backward pass reaches it.
+ * dx = dy reshaped back to x's (run-time) shape. Where possible the target is a constant, so that
+ * nothing reads x: 0 where x's dim is the same input-size polynomial as y's at that position
+ * (Reshape copies it from dy: BERT's [B, S, 768] ↔ [B, S, 12, 64]), -1 for one other dim that
+ * follows the input size (TensorFlow's [B·S, 768] ↔ [B, S, 768]), and the fixed dims. Otherwise
+ * Shape(x), which keeps x alive until the backward pass reaches it.
  */
 const reshapeBack: GradientRule = (g, [dy]) => {
   const x = g.node.inputs[0]!;
   const from = g.shape(x);
   const to = g.shape(g.node.outputs[0]!);
-  const copies = from.dims.every((d, i) => (from.dynamic[i] ? to.dynamic[i] === true && to.dims[i] === d : d > 0));
-  const target = copies ? g.b.int64s(`${x}.grad.shape`, from.dims.map((d, i) => (from.dynamic[i] ? 0 : d))) : g.b.shape(x);
-  return [g.b.node('Reshape', [dy!, target], `${x}.grad`)];
+  const fromDims = symbolicDims(from);
+  const toDims = symbolicDims(to);
+  const target = from.dims.map((d, i) => (!from.dynamic[i] ? (d > 0 ? d : undefined) : to.dynamic[i] === true && toDims[i] === fromDims[i] ? 0 : -1));
+  const constant = target.every((d) => d !== undefined) && target.filter((d) => d === -1).length <= 1;
+  const shape = constant ? g.b.int64s(`${x}.grad.shape`, target as number[]) : g.b.shape(x);
+  return [g.b.node('Reshape', [dy!, shape], `${x}.grad`)];
 };
+
+/** A value's dims as input-size polynomials, one string each. */
+function symbolicDims(value: { readonly dims: readonly number[]; readonly symbolic: string }): string[] {
+  return value.dims.length === 0 ? [] : value.symbolic.split(', ');
+}
 
 const transpose: GradientRule = (g, [dy]) => {
   const x = g.node.inputs[0]!;
