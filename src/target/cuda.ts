@@ -4,7 +4,7 @@
  * flowing into it. A node without a matching kernel would run on the CPU with copies to and from
  * the GPU around it, which can make a GPU training step many times slower without anyone noticing.
  */
-import { isDefaultDomain, nodeLabel, opKey, opset, type Model } from '../ir/index.js';
+import { isDefaultDomain, nodeLabel, opKey, opset, type Model, type Node } from '../ir/index.js';
 import { CUDA_KERNELS, CUDA_KERNELS_RELEASE } from './cuda-kernels.data.js';
 import { inferElementTypes } from './element-types.js';
 import { describeAccepts, findKernel, matchesTypes, type KernelRow } from './kernels.js';
@@ -45,29 +45,35 @@ function rangeText(row: KernelRow): string {
 export function checkCudaCoverage(model: Model, artifact: string, rows: readonly KernelRow[] = CUDA_KERNELS): Coverage {
   const types = inferElementTypes(model);
   const fallbacks: Fallback[] = [];
+  // The verdict depends only on the op, its opset and its types: one lookup per signature, not per node.
+  const verdicts = new Map<string, string | undefined>();
   for (const node of model.graph.nodes) {
     if (isDefaultDomain(node.domain) && noKernelNeeded.has(node.opType)) continue;
     const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
     const version = opset(model, domain) ?? 1;
     const inputTypes = node.inputs.map((i) => (i ? types.get(i) : undefined));
     const outputTypes = node.outputs.map((o) => (o ? types.get(o) : undefined));
-    const row = findKernel(rows, domain, node.opType, version);
-    const fallback = (reason: string) =>
-      fallbacks.push({ artifact, node: nodeLabel(node), op: node.opType, domain, opset: version, types: inputTypes.map((t) => t ?? '-'), reason });
-    if (!row) {
-      const others = rows.filter((r) => r.domain === domain && r.op === node.opType);
-      fallback(others.length === 0 ? `ONNX Runtime has no CUDA kernel for ${opKey(node)}` : `its CUDA kernels cover opsets ${others.map(rangeText).join(', ')}, not ${version}`);
-      continue;
-    }
-    // Ops without a published schema (ONNX Runtime's training-internal *Grad ops, which adapterc does
-    // not emit) bind nothing, so only their domain and opset are checked.
-    const schema = findSchema(domain, node.opType, version);
-    const bound = schema ? bindConstraints(schema, inputTypes, outputTypes).bound : new Map<string, string>();
-    if (!matchesTypes(row, bound)) {
-      const actual = [...bound].filter(([c]) => row.accepts.some((a) => a[c] !== undefined)).map(([c, t]) => `${c} = ${t}`).join(', ');
-      fallback(`its CUDA kernel for opsets ${rangeText(row)} takes ${describeAccepts(row)}; here ${actual}`);
-    }
+    const signature = `${domain}\0${node.opType}\0${version}\0${inputTypes.join(',')}\0${outputTypes.join(',')}`;
+    if (!verdicts.has(signature)) verdicts.set(signature, fallbackReason(rows, node, domain, version, inputTypes, outputTypes));
+    const reason = verdicts.get(signature);
+    if (reason !== undefined) fallbacks.push({ artifact, node: nodeLabel(node), op: node.opType, domain, opset: version, types: inputTypes.map((t) => t ?? '-'), reason });
   }
   return { artifact, nodes: model.graph.nodes.length, fallbacks };
+}
+
+/** Why `node` would have no CUDA kernel, or undefined when it has one. */
+function fallbackReason(rows: readonly KernelRow[], node: Node, domain: string, version: number, inputTypes: readonly (string | undefined)[], outputTypes: readonly (string | undefined)[]): string | undefined {
+  const row = findKernel(rows, domain, node.opType, version);
+  if (!row) {
+    const others = rows.filter((r) => r.domain === domain && r.op === node.opType);
+    return others.length === 0 ? `ONNX Runtime has no CUDA kernel for ${opKey(node)}` : `its CUDA kernels cover opsets ${others.map(rangeText).join(', ')}, not ${version}`;
+  }
+  // Ops without a published schema (ONNX Runtime's training-internal *Grad ops, which adapterc does
+  // not emit) bind nothing, so only their domain and opset are checked.
+  const schema = findSchema(domain, node.opType, version);
+  const bound = schema ? bindConstraints(schema, inputTypes, outputTypes).bound : new Map<string, string>();
+  if (matchesTypes(row, bound)) return undefined;
+  const actual = [...bound].filter(([c]) => row.accepts.some((a) => a[c] !== undefined)).map(([c, t]) => `${c} = ${t}`).join(', ');
+  return `its CUDA kernel for opsets ${rangeText(row)} takes ${describeAccepts(row)}; here ${actual}`;
 }
 

@@ -63,15 +63,34 @@ function attributeBound(node: Node): Record<string, number | undefined> {
   }
 }
 
+/**
+ * Output types by what decides them: op, opset, input types and the attributes that bind a
+ * constraint. Graphs repeat a few hundred such signatures over thousands of nodes (every layer is
+ * alike), and binding a schema for each node was most of a BERT-base coverage check.
+ */
+const outputTypesBySignature = new Map<string, Array<string | undefined>>();
+
 function outputTypes(model: Model, node: Node, inputs: readonly (string | undefined)[]): Array<string | undefined> {
   const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
-  const schema = findSchema(domain, node.opType, opset(model, domain) ?? 1);
+  const version = opset(model, domain) ?? 1;
+  const attributes = isDefaultDomain(node.domain) ? attributeBound(node) : {};
+  const signature = `${domain}\0${node.opType}\0${version}\0${inputs.join(',')}\0${node.outputs.length}\0${JSON.stringify(attributes)}`;
+  let types = outputTypesBySignature.get(signature);
+  if (types === undefined) {
+    types = bindOutputTypes(node, domain, version, inputs, attributes);
+    outputTypesBySignature.set(signature, types);
+  }
+  return [...types];
+}
+
+function bindOutputTypes(node: Node, domain: string, version: number, inputs: readonly (string | undefined)[], attributes: Record<string, number | undefined>): Array<string | undefined> {
+  const schema = findSchema(domain, node.opType, version);
   if (schema === undefined) {
     const first = inputs.find((t) => t !== undefined);
     return node.outputs.map(() => first);
   }
   const { bound } = bindConstraints(schema, inputs, []);
-  for (const [constraint, t] of Object.entries(isDefaultDomain(node.domain) ? attributeBound(node) : {})) {
+  for (const [constraint, t] of Object.entries(attributes)) {
     if (t !== undefined && !bound.has(constraint)) bound.set(constraint, ortTypeName(t));
   }
   return node.outputs.map((_, i) => {
