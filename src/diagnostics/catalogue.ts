@@ -153,6 +153,8 @@ export const catalogue = {
   ADP5066: error((a: { file: string; base: string; reason: string }) => `The adapters in '${a.file}' do not fit the adapted '${a.base}': ${a.reason}.`),
   ADP5067: warning((a: { file: string }) => `The checkpoint '${a.file}' holds the initial value of every trainable parameter, so the export is untrained.`),
   ADP5068: error((a: { folder: string }) => `The artifacts in '${a.folder}' have no masked_lm head for --without-head to remove.`),
+  ADP5070: error((a: { folder: string; reason: string }) => `The artifacts in '${a.folder}' cannot be written as an AdapterHub adapter folder: ${a.reason}.`),
+  ADP5071: warning((a: { folder: string }) => `The artifacts in '${a.folder}' keep the model's own head, so the AdapterHub folder holds the adapters only.`),
 } as const;
 
 export type Catalogue = typeof catalogue;
