@@ -72,13 +72,17 @@ function spaceFailure(error: unknown, target: string): AdapterError | undefined 
   return failure(target, `${reason} (nothing was written)`, 'free some space, or choose an output folder on another disk with -o');
 }
 
-/** Runs `fill` on a fresh temporary folder, then moves it to `target`. Nothing is left behind on failure. */
-export async function writeOutputFolder<T>(target: string, fill: (folder: string) => Promise<T>): Promise<T> {
+/**
+ * Runs `fill` on a fresh temporary folder, then moves it to `target`. Nothing is left behind on
+ * failure. An existing non-empty `target` is replaced only when `ours` says adapterc wrote it
+ * (default: it holds summary.json, as compile's output folders do).
+ */
+export async function writeOutputFolder<T>(target: string, fill: (folder: string) => Promise<T>, ours: (folder: string, entries: readonly string[]) => boolean = (_, entries) => entries.includes(MARKER)): Promise<T> {
   const parent = path.dirname(path.resolve(target));
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw failure(target, 'it is a file', 'choose a folder name with -o');
     const entries = readdirSync(target);
-    if (entries.length > 0 && !entries.includes(MARKER)) {
+    if (entries.length > 0 && !ours(target, entries)) {
       throw failure(target, 'it exists and is not an adapterc output folder', 'choose another folder with -o, or empty this one');
     }
   }
