@@ -18,7 +18,9 @@ export interface FolderSummary {
   readonly model: string | undefined;
   readonly layers: number;
   readonly hidden: number;
-  readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number }>;
+  readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number; activation?: string; layerNorm?: boolean; hiddenLayers?: number }>;
+  /** The head the spec adds (recorded since AdapterHub export; absent: the model's own output, or an older adapterc). */
+  readonly head?: { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' } | { readonly kind: 'masked_lm' };
   readonly trainable: readonly string[];
   /** Shared-base layout: what base.data starts as a copy of (see `BaseDataSummary`). */
   readonly baseData?: { readonly copiedBytes: number; readonly copiedFromSideFile: boolean };
@@ -58,8 +60,16 @@ function readSummary(folder: string, file: string): FolderSummary {
     hidden,
     adapters: adapters as FolderSummary['adapters'],
     trainable: trainable as string[],
+    ...headOf(json['head']),
     ...baseDataOf(json['baseData']),
   };
+}
+
+function headOf(value: unknown): Pick<FolderSummary, 'head'> {
+  if (typeof value !== 'object' || value === null) return {};
+  const { kind, labels, from } = value as Record<string, unknown>;
+  if (kind === 'masked_lm') return { head: { kind } };
+  return kind === 'classifier' && typeof labels === 'number' && (from === 'pooled' || from === 'first_token') ? { head: { kind, labels, from } } : {};
 }
 
 function baseDataOf(value: unknown): Pick<FolderSummary, 'baseData'> {

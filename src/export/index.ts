@@ -4,6 +4,7 @@
  *   mergeFromFolder      model.adapted.onnx with the checkpoint's trained values merged in
  *   adaptersFromFolder   only the trained parameters, plus the spec and the base model's identity
  *   attachAdapters       an adapters file put back on its base model (the spec's rewrite, re-run)
+ *   adapterHubFromFolder the adapters (and head) as an AdapterHub adapter folder (adapterhub.ts)
  *
  * Each takes an optional layer list whose adapters are removed (the paper's ablation).
  */
@@ -20,6 +21,7 @@ import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type Adapters
 import { dropAdapters, inDroppedLayer, type DropResult } from './drop.js';
 import type { ArtifactsFolder } from './folder.js';
 import { removeMaskedLmHead, type HeadRemoval } from './without-head.js';
+import { adapterHubFolder, type AdapterHubExport } from './adapterhub.js';
 import { resolveLayerList, type LayerList } from './layers.js';
 import { baseIdentity, copyTensors, listNames, setParameters, trainedParameters, type TrainedParameters } from './parameters.js';
 
@@ -28,6 +30,7 @@ export { parseLayerList, resolveLayerList, describeLayers, type LayerList } from
 export { dropAdapters, adaptersIn, type DropResult } from './drop.js';
 export { ADAPTERS_FORMAT, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
 export { baseIdentity, type TrainedParameters } from './parameters.js';
+export type { AdapterHubExport } from './adapterhub.js';
 
 export interface MergedExport {
   readonly model: Model;
@@ -70,6 +73,13 @@ export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerLi
   setParameters(model, parameters.tensors);
   const head = withoutHead ? removeMaskedLmHead(model, artifacts.folder) : undefined;
   return { model, parameters, drop: layers === undefined ? undefined : dropAdapters(model, layers), ...(head === undefined ? {} : { head }) };
+}
+
+/** The trained adapters and head of the folder as an AdapterHub adapter folder's files, the adapter named `name`. */
+export async function adapterHubFromFolder(artifacts: ArtifactsFolder, name: string): Promise<AdapterHubExport & { readonly parameters: TrainedParameters }> {
+  const model = await readAdaptedModel(artifacts);
+  const parameters = await trainedParameters(artifacts, model);
+  return { ...adapterHubFolder(artifacts, parameters.tensors, name), parameters };
 }
 
 export interface AdaptersExport {

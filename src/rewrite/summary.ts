@@ -6,8 +6,10 @@ export interface AdaptationSummary {
   readonly model: string;
   readonly layers: number;
   readonly hidden: number;
-  readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number; parameters: number }>;
+  readonly adapters: ReadonlyArray<SummaryAdapter>;
   readonly adapterParameters: number;
+  /** The head the spec adds (absent when the model's own output is kept). */
+  readonly head?: { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' } | { readonly kind: 'masked_lm' };
   readonly classifierParameters: number;
   /** Set when the new head is a masked-LM head (`head masked_lm`): its parameters are `classifierParameters`. */
   readonly newHead?: 'masked_lm';
@@ -20,6 +22,19 @@ export interface AdaptationSummary {
   readonly trainable: readonly string[];
 }
 
+/** One inserted adapter: where, which definition, and what it computes (export to other formats reads this). */
+export interface SummaryAdapter {
+  readonly layer: number;
+  readonly site: string;
+  readonly adapter: string;
+  readonly size: number;
+  readonly parameters: number;
+  readonly activation: string;
+  /** A LayerNorm on the adapter's input (the spec's `layernorm`). */
+  readonly layerNorm: boolean;
+  readonly hiddenLayers: number;
+}
+
 export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, number>, spec: string, model: string): AdaptationSummary {
   const count = (names: readonly string[]) => names.reduce((n, name) => n + (sizes.get(name) ?? 0), 0);
   const adapterParameters = adaptation.adapters.reduce((n, a) => n + a.parameterCount, 0);
@@ -29,8 +44,12 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     model,
     layers: adaptation.bound.shape.layers,
     hidden: adaptation.bound.shape.hidden,
-    adapters: adaptation.adapters.map((a) => ({ layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount })),
+    adapters: adaptation.adapters.map((a) => {
+      const definition = adaptation.bound.instances.find((i) => i.layer === a.layer && i.site === a.site)!.adapter;
+      return { layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount, activation: definition.activation, layerNorm: definition.layerNorm, hiddenLayers: definition.hiddenLayers };
+    }),
     adapterParameters,
+    ...(headOf(adaptation.bound.plan.head) ?? {}),
     classifierParameters: adaptation.classifier?.parameterCount ?? 0,
     ...(adaptation.classifier?.kind === 'masked_lm' ? { newHead: 'masked_lm' as const } : {}),
     extraParameters: adaptation.extras.map((e) => ({ kind: e.kind, tensors: e.parameters.length, parameters: count(e.parameters) })),
@@ -40,6 +59,12 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     untied: adaptation.untied,
     trainable: adaptation.trainable,
   };
+}
+
+function headOf(head: Adaptation['bound']['plan']['head']): Pick<AdaptationSummary, 'head'> | undefined {
+  if (head.kind === 'classifier') return { head: { kind: 'classifier', labels: head.labels, from: head.from } };
+  if (head.kind === 'masked_lm') return { head: { kind: 'masked_lm' } };
+  return undefined;
 }
 
 function millions(n: number): string {

@@ -11,6 +11,7 @@ import { ExitCode, type CliIo, type Command } from '../io.js';
 const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head]
        adapterc export <artifacts> --adapters-only -o <task.adapters> [--checkpoint FILE] [--spec FILE] [--drop-layers LAYERS]
        adapterc export --base <model.onnx> --adapters <task.adapters> -o <model.onnx> [--drop-layers LAYERS]
+       adapterc export <artifacts> --adapterhub -o <folder> [--name NAME] [--checkpoint FILE]
 
 Makes what training produced deployable. From an artifacts folder ('adapterc compile' output):
 
@@ -20,6 +21,11 @@ Makes what training produced deployable. From an artifacts folder ('adapterc com
   --adapters-only  only the trained parameters (adapters, and the LayerNorms or head the spec
                    trains) in a small ONNX file with no nodes, plus the spec's text and a sha256
                    of the base model's weights: a few MB per task instead of a whole model
+  --adapterhub     an AdapterHub adapter folder (adapter_config.json, adapter.safetensors, and
+                   head_config.json and model_head.safetensors for a classifier head), as the
+                   'adapters' library's save_adapter(..., use_safetensors=True) writes it:
+                   model.load_adapter(folder, use_safetensors=True) loads it onto the same
+                   pretrained BERT in PyTorch
 
 The checkpoint is --checkpoint, else <artifacts>/trained/checkpoint ('adapterc train' writes it),
 else <artifacts>/checkpoint (the one compile wrote); without any, or when the checkpoint holds only
@@ -32,8 +38,9 @@ set by name. A base model whose depth, width or weights differ from the one the 
 trained on is refused.
 
 Options:
-  -o, --out FILE         the file to write (required); written atomically. Inputs never change:
-                         an input, or an existing file in the artifacts folder, is refused
+  -o, --out FILE         the file to write (required; with --adapterhub, a folder); written
+                         atomically. Inputs never change: an input, or an existing file in the
+                         artifacts folder, is refused
   --checkpoint FILE      the checkpoint to take trained values from
   --adapters-only        write only the trained parameters (see above)
   --spec FILE            for --adapters-only: the spec the artifacts were compiled from (default:
@@ -43,6 +50,8 @@ Options:
   --without-head         for artifacts compiled with 'head masked_lm': write the encoder without
                          the head (its output is the last hidden state), a pretrained base to
                          compile other specs against
+  --name NAME            for --adapterhub: the adapter's name in AdapterHub (default: the
+                         output folder's name)
   --drop-layers LAYERS   remove the adapters of these layers (the paper's ablation; faster
                          inference): '0..4', '0, 2, 4', '-1' (the last), 'all except 10..11'.
                          The residual path reads the layer's hidden state directly again.
@@ -86,6 +95,8 @@ export const exportCommand: Command = {
       adapters: { type: 'string' },
       'drop-layers': { type: 'string' },
       'without-head': { type: 'boolean' },
+      adapterhub: { type: 'boolean' },
+      name: { type: 'string' },
     });
     const str = (name: string) => values[name] as string | undefined;
     const attach = str('base') !== undefined || str('adapters') !== undefined;
@@ -98,12 +109,18 @@ export const exportCommand: Command = {
       if (str('spec') !== undefined && values['adapters-only'] !== true) throw usage('--spec is only used with --adapters-only.');
       if (values['without-head'] === true && values['adapters-only'] === true) throw usage('--without-head does not go with --adapters-only.');
     }
-    if (str('out') === undefined) throw usage(`'adapterc export' needs the file to write: -o ${values['adapters-only'] ? 'task.adapters' : 'model.onnx'}.`);
+    const adapterHub = values['adapterhub'] === true;
+    if (adapterHub) {
+      for (const option of ['adapters-only', 'without-head', 'spec', 'drop-layers', 'base', 'adapters']) if (values[option] !== undefined) throw usage(`--${option} does not go with --adapterhub.`);
+    } else if (str('name') !== undefined) throw usage('--name is only used with --adapterhub.');
+    if (str('out') === undefined) throw usage(`'adapterc export' needs the ${adapterHub ? 'folder' : 'file'} to write: -o ${adapterHub ? 'adapter-folder' : values['adapters-only'] ? 'task.adapters' : 'model.onnx'}.`);
     const started = performance.now();
     const common = { out: str('out')!, cwd: io.cwd, ...(str('drop-layers') === undefined ? {} : { dropLayers: str('drop-layers')! }) };
     const checkpoint = str('checkpoint') === undefined ? {} : { checkpoint: str('checkpoint')! };
     const result = await exportModel(
-      attach
+      adapterHub
+        ? { kind: 'adapterhub', artifacts: positionals[0]!, out: str('out')!, cwd: io.cwd, ...checkpoint, ...(str('name') === undefined ? {} : { name: str('name')! }) }
+        : attach
         ? { ...common, kind: 'attach', base: str('base')!, adapters: str('adapters')! }
         : values['adapters-only']
           ? { ...common, ...checkpoint, kind: 'adapters', artifacts: positionals[0]!, ...(str('spec') === undefined ? {} : { spec: str('spec')! }) }
@@ -118,6 +135,14 @@ export const exportCommand: Command = {
         `  spec       ${path.basename(record.spec.main)}, ${record.adapters.length} adapter(s)${record.dropped.length > 0 ? `, layers ${describeLayers(record.dropped)} left out` : ''}`,
         `  parameters ${count(parameterCount(result.attached.file.tensors))} values in ${result.attached.file.tensors.length} tensors`,
         ...dropLines(result.attached.drop),
+      );
+    } else if (result.kind === 'adapterhub') {
+      const { exported } = result;
+      lines.push(
+        `wrote ${str('out')}: AdapterHub adapter '${exported.name}' (${exported.adapters} adapters${exported.head ? ' and the classifier head' : ''}) in ${[...exported.files.keys()].join(', ')} (${timeText(started)})`,
+        `  from       ${result.source}`,
+        `  config     reduction_factor ${exported.config['reduction_factor']}, non_linearity ${exported.config['non_linearity']}, mh_adapter ${exported.config['mh_adapter']}, output_adapter ${exported.config['output_adapter']}${(exported.config['leave_out'] as number[]).length > 0 ? `, leave_out [${(exported.config['leave_out'] as number[]).join(', ')}]` : ''}`,
+        `  load       model.load_adapter('${str('out')}', use_safetensors=True, set_active=True)  # adapters, PyTorch`,
       );
     } else if (result.kind === 'adapters') {
       const { exported, spec } = result;
