@@ -1,5 +1,5 @@
 /**
- * adapterc as a library: the five things the CLI does, as functions that return data and
+ * adapterc as a library: the things the CLI does, as functions that return data and
  * diagnostics instead of printing. Each `adapterc <command>` is a thin shell over one of them.
  *
  *   import { check, compile, inspect, train, exportModel } from 'adapterc';
@@ -13,6 +13,7 @@ export { check, type CheckOptions, type CheckResult } from './api/check.js';
 export { compile, type CompileOptions, type CompileResult } from './api/compile.js';
 export { inspect, type InspectOptions, type InspectResult } from './api/inspect.js';
 export { exportModel, type ExportOptions, type ExportResult } from './api/export.js';
+export { fromAdapterHub, type FromAdapterHubOptions, type FromAdapterHubResult } from './api/from-adapterhub.js';
 export { trainArtifacts as train, type TrainOptions, type TrainEvents, type TrainResult, type EpochRecord, type StepRecord, type EvalResult } from './train/index.js';
 export { AdapterError, renderDiagnostics, type Diagnostic, type Severity } from './diagnostics/index.js';
 export type { Plan } from './check/plan.js';

@@ -47,3 +47,23 @@ it('writes an adapter folder that AdapterHub loads, with the exported ONNX model
   expect(r.logits_max_abs_diff).toBeLessThanOrEqual(1e-4);
   expect(r.same_predictions).toBe(128);
 });
+
+it("translates AdapterHub config strings as `adapters` resolves them: the string and adapters' own dict give the same spec", () => {
+  const configs = ['double_seq_bn', 'houlsby', "double_seq_bn[reduction_factor=6, non_linearity='gelu']", "double_seq_bn[leave_out=[0, 5], reduction_factor={'default': 12, '2': 4}]", 'seq_bn[original_ln_before=False]', 'seq_bn'];
+  const dir = outDir('adapterhub-configs');
+  runPython(['adapterhub_configs.py', dir, ...configs]);
+  configs.forEach((config, n) => {
+    const dict = path.join(dir, `${n}.json`);
+    if (config === 'seq_bn') {
+      // Pfeiffer's placement in AdapterHub (the model's Add + LayerNorm before and after the adapter) is refused both ways.
+      for (const input of [config, dict]) expect(() => adapterc(['from-adapterhub', input, '--name', 'hub'])).toThrow(/ADP6002: The AdapterHub option original_ln_before=True/);
+      return;
+    }
+    const strip = (text: string) => text.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    expect(strip(adapterc(['from-adapterhub', dict])), config).toBe(strip(adapterc(['from-adapterhub', config, '--name', 'hub'])));
+  });
+  // The folder export --adapterhub wrote (above) translates back to the spec's placements: reduction 6, gelu, both sites, every layer.
+  const back = adapterc(['from-adapterhub', `${outDir('adapterhub-export')}.adapterhub/sst2`]);
+  expect(back).toContain('adapter sst2 {\n  reduction 6\n  activation gelu\n  init normal(std 0.02)\n}');
+  expect(back).toContain('place sst2 after attention in layers all\nplace sst2 after ffn in layers all');
+});

@@ -4,7 +4,8 @@ import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
 import { exportCommand } from './export.js';
 import { fmtCommand } from './fmt.js';
+import { fromAdapterHubCommand } from './from-adapterhub.js';
 import { inspectCommand } from './inspect.js';
 import { trainCommand } from './train.js';
 
-export const commands: readonly Command[] = [checkCommand, compileCommand, exportCommand, fmtCommand, inspectCommand, trainCommand];
+export const commands: readonly Command[] = [checkCommand, compileCommand, exportCommand, fmtCommand, fromAdapterHubCommand, inspectCommand, trainCommand];
