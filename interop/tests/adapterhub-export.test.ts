@@ -4,7 +4,7 @@
  * 1.0.1 onto the same pretrained model as its Houlsby configuration (DoubleSeqBnConfig), and give
  * the logits of adapterc's exported ONNX model within 1e-4 (interop/adapterhub_export.py).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { adapterc, interop, model, modelDir, outDir, readJson, runPython, sst2 } from './tier.js';
@@ -66,4 +66,30 @@ it("translates AdapterHub config strings as `adapters` resolves them: the string
   const back = adapterc(['from-adapterhub', `${outDir('adapterhub-export')}.adapterhub/sst2`]);
   expect(back).toContain('adapter sst2 {\n  reduction 6\n  activation gelu\n  init normal(std 0.02)\n}');
   expect(back).toContain('place sst2 after attention in layers all\nplace sst2 after ffn in layers all');
+});
+
+it('starts a spec from an adapter trained and saved in AdapterHub: the exported ONNX model gives its logits within 1e-4', () => {
+  const folder = path.join(outDir('adapterhub-import'), 'sst2');
+  rmSync(path.dirname(folder), { recursive: true, force: true });
+  runPython(['adapterhub_import.py', 'train', modelDir(), sst2.train, sst2.dev, folder]);
+  const spec = `${path.dirname(folder)}/from-adapterhub.adp`;
+  writeFileSync(
+    spec,
+    `adapter sst2 {\n  reduction 6\n  activation gelu\n  init adapterhub(folder "sst2")\n}\n\ntrain {\n  trainable adapters, head\n  head classifier(labels 2, from first_token, adapterhub "sst2")\n}\n\nplace sst2 after attention in layers all\nplace sst2 after ffn in layers all\n`,
+  );
+  const artifacts = `${path.dirname(folder)}/artifacts`;
+  adapterc(['compile', spec, model('ts-opset14-fold'), '-o', artifacts]);
+  const onnx = `${path.dirname(folder)}/model.onnx`;
+  adapterc(['export', artifacts, '-o', onnx]);
+  const json = `${path.dirname(folder)}/compare.json`;
+  runPython(['adapterhub_import.py', 'compare', modelDir(), sst2.dev, folder, onnx, json]);
+  const r = readJson<{ sentences: number; logits_max_abs_diff: number; logits_max_abs: number; same_predictions: number; files: string[] }>(json);
+  console.log(`AdapterHub import: ${r.files.join(', ')} trained 30 steps in adapters; compiled and exported by adapterc: logits max |diff| ${r.logits_max_abs_diff.toExponential(2)} over ${r.sentences} sentences (max |logit| ${r.logits_max_abs.toFixed(3)}), ${r.same_predictions} same predictions`);
+  expect(r.files).toEqual(['adapter.safetensors', 'adapter_config.json', 'head_config.json', 'model_head.safetensors']);
+  expect(r.sentences).toBe(128);
+  expect(r.logits_max_abs_diff).toBeLessThanOrEqual(1e-4);
+  expect(r.same_predictions).toBe(128);
+  // The folder saved as a pickle only is refused, with the way to re-save it.
+  renameSync(path.join(folder, 'adapter.safetensors'), path.join(folder, 'pytorch_adapter.bin'));
+  expect(() => adapterc(['compile', spec, model('ts-opset14-fold'), '-o', `${artifacts}-2`])).toThrow(/ADP6003.*Python pickle/s);
 });

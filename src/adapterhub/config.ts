@@ -49,6 +49,11 @@ const OTHER_METHODS: Readonly<Record<string, string>> = {
 
 const ACTIVATIONS: Readonly<Record<string, string>> = { swish: 'swish', silu: 'silu', relu: 'relu', tanh: 'tanh', gelu: 'gelu', linear: 'identity' };
 
+/** The spec's activation name for a config's non_linearity, or undefined when the spec has none. */
+export function specActivation(config: AdapterHubConfig): string | undefined {
+  return ACTIVATIONS[String(config['non_linearity'])];
+}
+
 export interface Translation {
   /** The spec text (adapter definition and place statements), or undefined when a diagnostic is an error. */
   readonly text: string | undefined;

@@ -7,6 +7,7 @@
  * It prints nothing: it returns what it wrote, the summary and the warnings, and fails with an
  * `AdapterError` carrying diagnostics. The output folder appears complete or not at all.
  */
+import { adapterHubValues } from '../adapterhub/folder.js';
 import * as path from 'node:path';
 import { checkSpecFile } from '../check/check.js';
 import { discover } from '../discover/index.js';
@@ -76,7 +77,9 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const found = stage('discover sites', () => discover(model, options.model));
   // rewrite
   const bound = bindToModel(plan, found, checked.sources, options.model, model);
-  const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound));
+  // Values a spec starts from (init adapterhub, a classifier's adapterhub folder), read and checked before the rewrite.
+  const initial = adapterHubValues(bound, found.hidden);
+  const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound, initial));
   const summary = summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), options.spec, options.model);
   const result = (files: readonly string[]): CompileResult => ({ out, files, summary, warnings, sources: checked.sources });
   if (options.inference) {

@@ -96,7 +96,7 @@ async function exportAdapterHub(options: Extract<ExportOptions, { kind: 'adapter
     writtenByAdapterc,
   );
   const warnings: Diagnostic[] = artifacts.checkpoint === undefined ? [diagnostic('ADP5051', { folder }, { file: folder }, 'train the artifacts first, or pass a checkpoint with --checkpoint')] : [];
-  warnings.push(...untrained(exported.parameters), ...exported.warnings);
+  warnings.push(...untrained(exported.parameters, artifacts), ...exported.warnings);
   const source = artifacts.checkpoint === undefined ? `initial values of ${ADAPTED_MODEL}` : `checkpoint ${artifacts.checkpoint}`;
   return { kind: 'adapterhub', out, warnings, source, exported };
 }
@@ -115,8 +115,9 @@ function refuseOverwrite(out: string, inputs: ReadonlyArray<string | undefined>,
   }
 }
 
-function untrained(parameters: TrainedParameters): Diagnostic[] {
-  if (parameters.checkpoint === undefined || !parameters.untrained) return [];
+function untrained(parameters: TrainedParameters, artifacts: { readonly summary: { readonly startsFrom?: readonly string[] } }): Diagnostic[] {
+  // Values that came from an AdapterHub folder were trained there: exporting them unchanged is the point.
+  if (parameters.checkpoint === undefined || !parameters.untrained || (artifacts.summary.startsFrom?.length ?? 0) > 0) return [];
   return [diagnostic('ADP5067', { file: parameters.checkpoint }, { file: parameters.checkpoint }, "train the artifacts first ('adapterc train'), or pass the trained checkpoint with --checkpoint")];
 }
 
@@ -151,12 +152,12 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     const spec = locateSpec(artifacts, options.cwd ?? process.cwd(), options.spec);
     refuseOverwrite(out, [spec]);
     const exported = await adaptersFromFolder(artifacts, spec, drop);
-    warnings.push(...untrained(exported.parameters), ...emptyLayers(exported.emptyLayers));
+    warnings.push(...untrained(exported.parameters, artifacts), ...emptyLayers(exported.emptyLayers));
     await writeModel(exported.model, out);
     return { kind: 'adapters', out, warnings, source, spec, exported, bytes: statSafe(out)?.size ?? 0 };
   }
   const merged = await mergeFromFolder(artifacts, drop, options.withoutHead === true);
-  warnings.push(...untrained(merged.parameters), ...dropWarnings(merged.drop));
+  warnings.push(...untrained(merged.parameters, artifacts), ...dropWarnings(merged.drop));
   await writeModel(merged.model, out);
   return { kind: 'merged', out, warnings, source, merged };
 }

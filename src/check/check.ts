@@ -317,7 +317,7 @@ class Checker {
   }
 
   private initializer(call: A.Call): Initializer | undefined {
-    const kinds = ['normal', 'identity'] as const;
+    const kinds = ['normal', 'identity', 'adapterhub'] as const;
     const kind = wordFrom(kinds, 'initializer')(call.name, 'init', this.report);
     if (kind === 'normal') {
       const o = readOptions(call, { options: { std: positiveNumber, truncate: positiveNumber }, required: ['std'] }, this.report);
@@ -327,6 +327,11 @@ class Checker {
     if (kind === 'identity') {
       const o = readOptions(call, { options: { std: positiveNumber } }, this.report);
       return { kind: 'identity', std: (o.get('std') as number | undefined) ?? defaults.identityStd };
+    }
+    if (kind === 'adapterhub') {
+      const o = readOptions(call, { options: { folder: stringValue }, required: ['folder'] }, this.report);
+      const folder = o.get('folder') as string | undefined;
+      return folder === undefined ? undefined : { kind: 'adapterhub', folder: relativeToSpec(call.span, folder), span: call.span };
     }
     return undefined;
   }
@@ -444,11 +449,17 @@ class Checker {
       return { kind: 'output', output: o.get('name') as string | undefined };
     }
     if (kind === 'classifier') {
-      const schema: CallSchema = { options: { labels: positiveInteger, from: wordFrom(['pooled', 'first_token'] as const, 'classifier input') }, required: ['labels'] };
+      const schema: CallSchema = { options: { labels: positiveInteger, from: wordFrom(['pooled', 'first_token'] as const, 'classifier input'), adapterhub: stringValue }, required: ['labels'] };
       const o = readOptions(call, schema, this.report);
       const labels = o.get('labels') as number | undefined;
       if (labels === undefined) return undefined;
-      return { kind: 'classifier', labels, from: (o.get('from') as 'pooled' | 'first_token' | undefined) ?? 'pooled' };
+      const folder = o.get('adapterhub') as string | undefined;
+      return {
+        kind: 'classifier',
+        labels,
+        from: (o.get('from') as 'pooled' | 'first_token' | undefined) ?? 'pooled',
+        ...(folder === undefined ? {} : { adapterhub: { folder: relativeToSpec(call.span, folder), span: call.span } }),
+      };
     }
     return undefined;
   }
@@ -605,3 +616,8 @@ const seedValue = (v: A.Value, name: string, report: (d: Diagnostic) => void): n
   v.kind === 'number' && v.isInteger && v.value >= 0 && v.value <= 0xffffffff
     ? v.value
     : (report(diagnostic('ADP1103', { name, rule: 'an integer from 0 to 4294967295', found: v.kind === 'number' ? v.text : 'not a number' }, { span: v.span })), undefined);
+
+/** A path written in a spec, as imports are: relative to the folder of the spec that names it. */
+function relativeToSpec(span: SourceSpan, written: string): string {
+  return path.resolve(path.dirname(span.file), written);
+}

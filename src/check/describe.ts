@@ -13,6 +13,7 @@ export function describeSize(size: BottleneckSize): string {
 
 export function describeInit(init: Initializer): string {
   if (init.kind === 'identity') return `identity(std ${formatNumber(init.std)})`;
+  if (init.kind === 'adapterhub') return `adapterhub(folder "${init.folder}")`;
   return `normal(std ${formatNumber(init.std)}${init.truncate === undefined ? '' : `, truncate ${formatNumber(init.truncate)}`})`;
 }
 
@@ -35,7 +36,7 @@ export function describeTrainable(t: TrainableSet): string {
 export function describeHead(h: Head): string {
   if (h.kind === 'output') return h.output === undefined ? 'output (the model\'s own)' : `output(name "${h.output}")`;
   if (h.kind === 'masked_lm') return 'masked_lm (masked-token prediction over the vocabulary)';
-  return `classifier(labels ${h.labels}, from ${h.from})`;
+  return `classifier(labels ${h.labels}, from ${h.from}${h.adapterhub === undefined ? "" : `, adapterhub "${h.adapterhub.folder}"`})`;
 }
 
 export function describeOptimizer(o: Optimizer): string {

@@ -19,7 +19,9 @@ export type Initializer =
   /** Weights ~ N(0, std²), redrawn outside ±truncate·std when truncate is set; biases zero. */
   | { readonly kind: 'normal'; readonly std: number; readonly truncate: number | undefined }
   /** The up-projection is zero, so the adapter starts as an exact identity; down ~ N(0, std²). */
-  | { readonly kind: 'identity'; readonly std: number };
+  | { readonly kind: 'identity'; readonly std: number }
+  /** The values an AdapterHub adapter folder holds for each layer and site (`init adapterhub(folder "…")`); `folder` is absolute. */
+  | { readonly kind: 'adapterhub'; readonly folder: string; readonly span: SourceSpan };
 
 export interface AdapterDefinition {
   readonly name: string;
@@ -65,7 +67,13 @@ export type Head =
   /** Keep the model's own output, e.g. `logits`; `output` names it when the model has several. */
   | { readonly kind: 'output'; readonly output: string | undefined }
   /** Add a linear classifier on the pooled output or the first token's final hidden state. */
-  | { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' }
+  | {
+      readonly kind: 'classifier';
+      readonly labels: number;
+      readonly from: 'pooled' | 'first_token';
+      /** Start from the head an AdapterHub adapter folder holds (`adapterhub "folder"`); absolute. */
+      readonly adapterhub?: { readonly folder: string; readonly span: SourceSpan };
+    }
   /**
    * Masked-language-model pretraining (BERT's efficient form): the training graph takes the masked
    * positions (flat indices into batch × sequence) and their token ids; a new dense layer

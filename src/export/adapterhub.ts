@@ -22,7 +22,7 @@ import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.
 import { readFloat32, type Tensor } from '../ir/index.js';
 import { VERSION } from '../version.js';
 import type { ArtifactsFolder } from './folder.js';
-import { encodeSafetensors, type NamedFloats } from './safetensors.js';
+import { encodeSafetensors, type NamedFloats } from '../adapterhub/safetensors.js';
 
 /** adapterc's activation names → transformers' ACT2FN names, which AdapterHub's non_linearity takes. */
 const NON_LINEARITY: Readonly<Record<string, string>> = { gelu: 'gelu', relu: 'relu', tanh: 'tanh', swish: 'swish', silu: 'silu', identity: 'linear' };

@@ -22,6 +22,8 @@ export interface FolderSummary {
   /** The head the spec adds (recorded since AdapterHub export; absent: the model's own output, or an older adapterc). */
   readonly head?: { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' } | { readonly kind: 'masked_lm' };
   readonly trainable: readonly string[];
+  /** AdapterHub folders the compiled initial values came from: they are trained values already. */
+  readonly startsFrom?: readonly string[];
   /** Shared-base layout: what base.data starts as a copy of (see `BaseDataSummary`). */
   readonly baseData?: { readonly copiedBytes: number; readonly copiedFromSideFile: boolean };
 }
@@ -61,6 +63,7 @@ function readSummary(folder: string, file: string): FolderSummary {
     adapters: adapters as FolderSummary['adapters'],
     trainable: trainable as string[],
     ...headOf(json['head']),
+    ...(Array.isArray(json['startsFrom']) ? { startsFrom: (json['startsFrom'] as unknown[]).filter((f): f is string => typeof f === 'string') } : {}),
     ...baseDataOf(json['baseData']),
   };
 }

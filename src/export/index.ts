@@ -156,7 +156,8 @@ export async function attachAdapters(baseFile: string, adaptersFile: string, dro
     ]);
   }
   const bound = bindToModel(checked.plan!, found, checked.sources, baseFile, model);
-  const adaptation = adaptModel(model, found, bound);
+  // The file's values replace the initial ones below; starting from them needs no AdapterHub folder the spec may name.
+  const adaptation = adaptModel(model, found, bound, new Map(file.tensors.map((t) => [t.name ?? '', t])));
 
   const names = new Set(file.tensors.map((t) => t.name ?? ''));
   if (baseIdentity(model, names) !== record.base.sha256) {

@@ -7,7 +7,7 @@ import { bindPlan, type AdapterInstance, type BoundPlan } from '../check/bind.js
 import type { Plan } from '../check/plan.js';
 import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic, hasErrors } from '../diagnostics/index.js';
-import { sortGraph, type Model } from '../ir/index.js';
+import { sortGraph, type Model, type Tensor } from '../ir/index.js';
 import { GraphBuilder } from '../ir/index.js';
 import { pruneUnused } from './prune.js';
 import { addClassifier, checkAddClassifier, type AddedClassifier } from './rules/add-classifier.js';
@@ -50,16 +50,17 @@ export function bindToModel(plan: Plan, discovery: Discovery, sources: ReadonlyM
   return result.bound;
 }
 
-export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan): Adaptation {
+/** `initial`: parameter values to start from instead of drawing them (see `adapterHubValues`). */
+export function adaptModel(model: Model, discovery: Discovery, bound: BoundPlan, initial: ReadonlyMap<string, Tensor> = new Map()): Adaptation {
   const emit = new GraphBuilder(model);
   const { plan } = bound;
   const adapters = bound.instances.map((instance: AdapterInstance) => {
     const found = discovery.layers[instance.layer]![instance.site]!;
     const site = unfoldSkipBias(emit, found);
-    return insertAdapter(emit, site, instance, discovery.hidden, plan.seed);
+    return insertAdapter(emit, site, instance, discovery.hidden, plan.seed, initial);
   });
   const classifier =
-    plan.head.kind === 'classifier' ? addClassifier(emit, discovery, plan.head.labels, plan.head.from, plan.seed) : plan.head.kind === 'masked_lm' ? addMaskedLm(emit, discovery, plan.seed) : undefined;
+    plan.head.kind === 'classifier' ? addClassifier(emit, discovery, plan.head.labels, plan.head.from, plan.seed, initial) : plan.head.kind === 'masked_lm' ? addMaskedLm(emit, discovery, plan.seed) : undefined;
   // The new head replaces the model's outputs: what only fed the old ones goes first, so that
   // `trainable all` does not pick up a head that is no longer there.
   if (classifier) pruneUnused(model.graph);

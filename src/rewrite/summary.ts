@@ -8,6 +8,8 @@ export interface AdaptationSummary {
   readonly hidden: number;
   readonly adapters: ReadonlyArray<SummaryAdapter>;
   readonly adapterParameters: number;
+  /** AdapterHub folders the initial values came from (`init adapterhub`, a classifier's `adapterhub`): trained values, not drawn ones. */
+  readonly startsFrom?: readonly string[];
   /** The head the spec adds (absent when the model's own output is kept). */
   readonly head?: { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' } | { readonly kind: 'masked_lm' };
   readonly classifierParameters: number;
@@ -50,6 +52,7 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     }),
     adapterParameters,
     ...(headOf(adaptation.bound.plan.head) ?? {}),
+    ...startsFrom(adaptation),
     classifierParameters: adaptation.classifier?.parameterCount ?? 0,
     ...(adaptation.classifier?.kind === 'masked_lm' ? { newHead: 'masked_lm' as const } : {}),
     extraParameters: adaptation.extras.map((e) => ({ kind: e.kind, tensors: e.parameters.length, parameters: count(e.parameters) })),
@@ -59,6 +62,13 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     untied: adaptation.untied,
     trainable: adaptation.trainable,
   };
+}
+
+function startsFrom(adaptation: Adaptation): Pick<AdaptationSummary, 'startsFrom'> {
+  const head = adaptation.bound.plan.head;
+  const folders = [...adaptation.bound.instances.map((i) => (i.adapter.init.kind === 'adapterhub' ? i.adapter.init.folder : undefined)), head.kind === 'classifier' ? head.adapterhub?.folder : undefined];
+  const unique = [...new Set(folders.filter((f): f is string => f !== undefined))];
+  return unique.length > 0 ? { startsFrom: unique } : {};
 }
 
 function headOf(head: Adaptation['bound']['plan']['head']): Pick<AdaptationSummary, 'head'> | undefined {

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { exportModel } from '../../src/api/export.js';
 import { AdapterError } from '../../src/diagnostics/index.js';
 import { readCheckpoint } from '../../src/emit/checkpoint/index.js';
-import { encodeSafetensors } from '../../src/export/safetensors.js';
+import { encodeSafetensors } from '../../src/adapterhub/safetensors.js';
 import { readFloat32 } from '../../src/ir/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { compile } from '../artifacts/harness.js';

@@ -12,7 +12,7 @@
  */
 import type { Discovery } from '../../discover/index.js';
 import { addInitializer, DataType, findValueInfo, makeTensor, makeValueInfo, renameValue, shapeOf, usedNames } from '../../ir/index.js';
-import { attr, type GraphBuilder } from '../../ir/index.js';
+import { attr, type GraphBuilder, type Tensor } from '../../ir/index.js';
 import { constantTensor, normalTensor } from '../init.js';
 
 /** A head adapterc adds: a classifier, or a masked-LM head (rules/add-masked-lm.ts). */
@@ -29,7 +29,8 @@ export function checkAddClassifier(discovery: Discovery, from: 'pooled' | 'first
   return undefined;
 }
 
-export function addClassifier(emit: GraphBuilder, discovery: Discovery, labels: number, from: 'pooled' | 'first_token', seed: number): AddedClassifier {
+/** `initial`: values to start from instead of drawing them (an AdapterHub folder's head). */
+export function addClassifier(emit: GraphBuilder, discovery: Discovery, labels: number, from: 'pooled' | 'first_token', seed: number, initial: ReadonlyMap<string, Tensor> = new Map()): AddedClassifier {
   const reason = checkAddClassifier(discovery, from);
   if (reason !== undefined) throw new Error(`addClassifier: ${reason}`);
   const graph = emit.graph;
@@ -46,8 +47,8 @@ export function addClassifier(emit: GraphBuilder, discovery: Discovery, labels: 
   const bias = 'head.classifier.bias';
   // A model exported by adapterc has a classifier of its own under these names: move it aside.
   for (const name of [weight, bias]) if (usedNames(graph).has(name)) renameValue(graph, name, emit.fresh(`model.${name}`));
-  addInitializer(graph, normalTensor(seed, weight, [discovery.hidden, labels], 0.02));
-  addInitializer(graph, constantTensor(bias, [labels], 0));
+  addInitializer(graph, initial.get(weight) ?? normalTensor(seed, weight, [discovery.hidden, labels], 0.02));
+  addInitializer(graph, initial.get(bias) ?? constantTensor(bias, [labels], 0));
   // 'logits' is free as a value now (a node may still be called that: node names are another namespace).
   const valueTaken = graph.nodes.some((n) => n.outputs.includes('logits')) || graph.inputs.some((i) => i.name === 'logits') || graph.initializers.some((t) => t.name === 'logits');
   const output = valueTaken ? emit.fresh('logits') : 'logits';

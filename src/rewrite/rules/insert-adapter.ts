@@ -12,7 +12,7 @@
 import type { AdapterInstance } from '../../check/bind.js';
 import type { AdapterSite } from '../../discover/index.js';
 import { addInitializer } from '../../ir/index.js';
-import type { GraphBuilder } from '../../ir/index.js';
+import type { GraphBuilder, Tensor } from '../../ir/index.js';
 import { constantTensor, normalTensor } from '../init.js';
 
 /** Names of the parameters one adapter adds, for the summary and the trainable set. */
@@ -38,25 +38,31 @@ export function checkInsertAdapter(site: AdapterSite): string | undefined {
   return undefined;
 }
 
-export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: AdapterInstance, hidden: number, seed: number): InsertedAdapter {
+/** `initial`: values to start from instead of drawing them (an AdapterHub folder's, for `init adapterhub`). */
+export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: AdapterInstance, hidden: number, seed: number, initial: ReadonlyMap<string, Tensor> = new Map()): InsertedAdapter {
   const reason = checkInsertAdapter(site);
   if (reason !== undefined) throw new Error(`insertAdapter at layer ${site.layer} ${site.site}: ${reason}`);
   const prefix = adapterPrefix(site.layer, site.site);
   const { adapter, units } = instance;
   const parameters: string[] = [];
   let count = 0;
+  const drawn = (name: string, dims: number[]): Tensor => {
+    const init = adapter.init;
+    // compile always gives a folder's values (adapterHubValues); a caller that sets values afterwards
+    // (attaching an adapters file) may not: AdapterHub's own initialization, N(0, 0.02²), stands in.
+    if (init.kind === 'adapterhub') return normalTensor(seed, name, dims, 0.02);
+    if (init.kind === 'identity' && name.endsWith('.up.weight')) return constantTensor(name, dims, 0);
+    return normalTensor(seed, name, dims, init.std, init.kind === 'normal' ? init.truncate : undefined);
+  };
   const weight = (name: string, dims: number[], zero = false) => {
-    const tensor =
-      zero || (adapter.init.kind === 'identity' && name.endsWith('.up.weight'))
-        ? constantTensor(name, dims, 0)
-        : normalTensor(seed, name, dims, adapter.init.std, adapter.init.kind === 'normal' ? adapter.init.truncate : undefined);
+    const tensor = initial.get(name) ?? (zero ? constantTensor(name, dims, 0) : drawn(name, dims));
     addInitializer(emit.graph, tensor);
     parameters.push(name);
     count += dims.reduce((a, b) => a * b, 1);
     return name;
   };
   const bias = (name: string, size: number) => {
-    addInitializer(emit.graph, constantTensor(name, [size], 0));
+    addInitializer(emit.graph, initial.get(name) ?? constantTensor(name, [size], 0));
     parameters.push(name);
     count += size;
     return name;
