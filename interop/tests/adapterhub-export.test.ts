@@ -89,6 +89,13 @@ it('starts a spec from an adapter trained and saved in AdapterHub: the exported 
   expect(r.sentences).toBe(128);
   expect(r.logits_max_abs_diff).toBeLessThanOrEqual(1e-4);
   expect(r.same_predictions).toBe(128);
+  // The same folder imported whole (adapters, placements and head from its config): the same logits.
+  const imported = `${path.dirname(folder)}/import.adp`;
+  writeFileSync(imported, 'import "adapterhub:sst2"\n\ntrain {\n  trainable adapters, head\n}\n');
+  adapterc(['compile', imported, model('ts-opset14-fold'), '-o', `${artifacts}-import`]);
+  adapterc(['export', `${artifacts}-import`, '-o', `${onnx}.import.onnx`]);
+  runPython(['adapterhub_import.py', 'compare', modelDir(), sst2.dev, folder, `${onnx}.import.onnx`, `${json}.import.json`]);
+  expect(readJson<{ logits_max_abs_diff: number }>(`${json}.import.json`).logits_max_abs_diff).toBeLessThanOrEqual(1e-4);
   // The folder saved as a pickle only is refused, with the way to re-save it.
   renameSync(path.join(folder, 'adapter.safetensors'), path.join(folder, 'pytorch_adapter.bin'));
   expect(() => adapterc(['compile', spec, model('ts-opset14-fold'), '-o', `${artifacts}-2`])).toThrow(/ADP6003.*Python pickle/s);

@@ -94,7 +94,21 @@ export function resolveConfigString(text: string, source: string): { config?: Ad
  * The spec text for a resolved bottleneck config (from a string, or adapter_config.json's `config`);
  * `adapter` names the definition, `origin` is quoted in the header comment and in messages.
  */
-export function translateConfig(config: AdapterHubConfig, adapter: string, origin: string): Translation {
+/** A classifier head to start from an adapter folder's (`head classifier(…, adapterhub "folder")`). */
+export interface TranslatedHead {
+  readonly labels: number;
+  readonly from: 'pooled' | 'first_token';
+  readonly folder: string;
+}
+
+export interface TranslateOptions {
+  /** Start the adapters from this adapter folder's weights (`init adapterhub(folder …)`) instead of AdapterHub's initialization. */
+  readonly weightsFrom?: string;
+  /** Also set the head, started from the folder's. */
+  readonly head?: TranslatedHead;
+}
+
+export function translateConfig(config: AdapterHubConfig, adapter: string, origin: string, options: TranslateOptions = {}): Translation {
   const diagnostics: Diagnostic[] = [];
   const where = { file: origin };
   const cannot = (option: string, value: PythonValue | undefined, reason: string, fix: string) =>
@@ -120,7 +134,7 @@ export function translateConfig(config: AdapterHubConfig, adapter: string, origi
   const activation = ACTIVATIONS[String(config['non_linearity'])];
   if (activation === undefined) cannot('non_linearity', config['non_linearity'], `the spec's activations are ${Object.keys(ACTIVATIONS).join(', ')} (AdapterHub's names)`, "use one of them (gelu is the exact, erf form)");
   const init = config['init_weights'];
-  if (init !== 'bert') cannot('init_weights', init, init === 'mam_adapter' ? "it draws the down-projection from a Kaiming uniform distribution, which the spec's init cannot express" : "AdapterHub's initializers are 'bert' and 'mam_adapter'", "use init_weights='bert'");
+  if (init !== 'bert' && options.weightsFrom === undefined) cannot('init_weights', init, init === 'mam_adapter' ? "it draws the down-projection from a Kaiming uniform distribution, which the spec's init cannot express" : "AdapterHub's initializers are 'bert' and 'mam_adapter'", "use init_weights='bert'");
   const sites = [config['mh_adapter'] === true ? 'attention' : undefined, config['output_adapter'] === true ? 'ffn' : undefined].filter((s): s is string => s !== undefined);
   if (sites.length === 0) cannot('mh_adapter', config['mh_adapter'], 'with output_adapter also off, the config places no adapter', 'set mh_adapter or output_adapter');
 
@@ -148,13 +162,17 @@ export function translateConfig(config: AdapterHubConfig, adapter: string, origi
     }
     for (const layer of explicit) places.push(`place ${nameFor(byLayer.get(layer)!)} after ${site} in layer ${layer}`);
   }
-  const body = (factor: number) => [`  reduction ${factor}`, `  activation ${activation}`, '  init normal(std 0.02)'].join('\n');
+  const initLine = options.weightsFrom === undefined ? '  init normal(std 0.02)' : `  init adapterhub(folder "${options.weightsFrom}")`;
+  const body = (factor: number) => [`  reduction ${factor}`, `  activation ${activation}`, initLine].join('\n');
+  const head = options.head;
+  const train = head === undefined ? [] : ['', `train {\n  head classifier(labels ${head.labels}, from ${head.from}, adapterhub "${head.folder}")\n}`];
   const text = [
     `# AdapterHub config: ${origin}`,
     '# Translated by adapterc from-adapterhub: the adapters and where they go. Import this from a',
     '# spec that sets what trains, the head and the optimizer.',
     ...[...definitions].map(([factor, name]) => `adapter ${name} {\n${body(factor)}\n}\n`),
     ...places,
+    ...train,
     '',
   ].join('\n');
   return { text, config, diagnostics };

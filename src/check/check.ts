@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { diagnostic, hasErrors, suggestion, type Diagnostic, type SourceSpan } from '../diagnostics/index.js';
 import type * as A from '../parse/ast.js';
+import { adapterHubSpec, isConfigPath } from '../adapterhub/source.js';
 import { parseSpec } from '../parse/parse.js';
 import { describeSelector, highestNamedLayer, isModelIndependent, layersBelow, readLayerSet } from './layers.js';
 import {
@@ -183,6 +184,36 @@ class Checker {
     return scope;
   }
 
+  /**
+   * `import "adapterhub:CONFIG"`: an AdapterHub config string, or an adapter folder (whose adapters,
+   * and head, start from its weights), evaluated as the spec text `from-adapterhub` writes for it.
+   * Problems with the config are reported at the import's string.
+   */
+  private evaluateAdapterHub(input: string, at: SourceSpan, imported: Set<string>): Scope | undefined {
+    const baseDir = path.dirname(at.file);
+    const read = (f: string) => this.host.read(f);
+    const key = `${ADAPTERHUB_SCHEME}${isConfigPath(input, baseDir, read) ? path.resolve(baseDir, input) : input}`;
+    if (imported.has(key)) {
+      this.report(diagnostic('ADP1203', { path: `${ADAPTERHUB_SCHEME}${input}` }, { span: at }, 'remove one of the two lines'));
+      return undefined;
+    }
+    imported.add(key);
+    if (this.evaluated.has(key)) return this.evaluated.get(key);
+    const translated = adapterHubSpec({ input, baseDir, read, withWeights: true });
+    for (const d of translated.diagnostics) this.report({ ...d, file: at.file, span: at });
+    if (translated.text === undefined || hasErrors(translated.diagnostics)) {
+      this.evaluated.set(key, undefined);
+      return undefined;
+    }
+    // The translation is spec text in its own (virtual) file, so that what it defines points there.
+    const parsed = parseSpec(translated.text, key);
+    if (hasErrors(parsed.diagnostics)) throw new Error(`the spec text for ${key} does not parse: ${parsed.diagnostics.map((d) => d.message).join('; ')}`);
+    this.sources.set(key, translated.text);
+    const scope = this.evaluateStatements(parsed.spec);
+    this.evaluated.set(key, scope);
+    return scope;
+  }
+
   private evaluateStatements(spec: A.SpecFile): Scope {
     const scope: Scope = { adapters: new Map(), placements: [] };
     const local = new Set<string>();
@@ -195,6 +226,11 @@ class Checker {
           continue;
         }
         const written = statement.path.value;
+        if (written.startsWith(ADAPTERHUB_SCHEME)) {
+          const child = this.evaluateAdapterHub(written.slice(ADAPTERHUB_SCHEME.length), statement.path.span, imported);
+          if (child) this.merge(scope, child, statement.kind);
+          continue;
+        }
         const target = path.normalize(path.isAbsolute(written) ? written : path.join(path.dirname(spec.file), written));
         if (imported.has(path.resolve(target))) {
           this.report(diagnostic('ADP1203', { path: statement.path.value }, { span: statement.path.span }, 'remove one of the two lines'));
@@ -621,3 +657,6 @@ const seedValue = (v: A.Value, name: string, report: (d: Diagnostic) => void): n
 function relativeToSpec(span: SourceSpan, written: string): string {
   return path.resolve(path.dirname(span.file), written);
 }
+
+/** Imports of AdapterHub configs and adapter folders: `import "adapterhub:double_seq_bn[reduction_factor=16]"`. */
+const ADAPTERHUB_SCHEME = 'adapterhub:';

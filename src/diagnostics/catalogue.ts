@@ -159,6 +159,7 @@ export const catalogue = {
   ADP6001: error((a: { source: string; reason: string }) => `The AdapterHub config in ${a.source} cannot be translated: ${a.reason}.`),
   ADP6002: error((a: { option: string; value: string; source: string; reason: string }) => `The AdapterHub option ${a.option}=${a.value} in ${a.source} has no counterpart in a spec: ${a.reason}.`),
   ADP6003: error((a: { folder: string; reason: string }) => `The AdapterHub adapter folder '${a.folder}' cannot start this spec's adapters: ${a.reason}.`),
+  ADP6004: warning((a: { folder: string; reason: string }) => `The head of the AdapterHub adapter folder '${a.folder}' is not imported: ${a.reason}.`),
 } as const;
 
 export type Catalogue = typeof catalogue;

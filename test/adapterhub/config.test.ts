@@ -105,7 +105,7 @@ describe('from-adapterhub', () => {
     expect(refusal(() => fromAdapterHub(path.join(dir, 'lora.json')))[0]).toContain("its architecture is 'lora'");
     writeFileSync(path.join(dir, 'bad.json'), '{ not json');
     expect(refusal(() => fromAdapterHub(path.join(dir, 'bad.json')))[0]).toMatch(/^ADP6001 .*is not valid JSON/);
-    expect(refusal(() => fromAdapterHub(path.join(dir, 'missing.json')))[0]).toMatch(/^ADP6001 .*cannot be read \(ENOENT\)/);
+    expect(refusal(() => fromAdapterHub(path.join(dir, 'missing.json')))[0]).toMatch(/^ADP6001 .*missing\.json' cannot be translated: it cannot be read\./);
 
     // The CLI: printed, or written with -o; a refusal exits 1 and writes nothing.
     const printed = await cli(['from-adapterhub', folder]);

@@ -96,4 +96,22 @@ describe('init adapterhub', () => {
     copyFileSync(path.join(hub, 'adapter.safetensors'), path.join(seq, 'adapter.safetensors'));
     expect(await refusal(`${ADAPTER('adapterhub(folder "seq")')}${TRAIN('classifier(labels 3, from first_token)')}place a after ffn in layer 1\n`)).toContain('ADP6002 The AdapterHub option original_ln_before=True');
   });
+
+  it('imports an AdapterHub config or folder as a spec: "adapterhub:…"', async () => {
+    // A config string: its adapters and placements, as from-adapterhub translates them.
+    const fromString = await compiled('import-string', `import "adapterhub:double_seq_bn[reduction_factor=4, non_linearity='relu', leave_out=[0]]"\n\n${TRAIN('classifier(labels 3, from first_token)')}`);
+    const summary = JSON.parse(readFileSync(path.join(fromString, 'summary.json'), 'utf8'));
+    expect(summary.adapters.map((a: { layer: number; site: string; size: number; activation: string }) => `${a.layer} ${a.site} ${a.size} ${a.activation}`)).toEqual(['1 attention 8 relu', '1 ffn 8 relu']);
+    // A folder: the adapters and the head start from its weights; the spec's own train settings still win where it sets them.
+    const source = await compiled('import-source', `${ADAPTER('normal(std 0.1)')}${TRAIN('classifier(labels 3, from first_token)')}${PLACES}`);
+    await exportModel({ kind: 'adapterhub', artifacts: source, out: path.join(dir, 'hub3', 'task') });
+    const fromFolder = await compiled('import-folder', 'import "adapterhub:hub3/task"\n\ntrain {\n  trainable adapters, head\n}\n');
+    const [before, after] = [trainable(source), trainable(fromFolder)];
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [name, values] of before) expect(after.get(name), name).toEqual(values);
+    // What cannot be translated is reported at the import's string.
+    expect(await refusal('import "adapterhub:seq_bn"\n\ntrain {\n  head classifier(labels 2, from first_token)\n}\n')).toMatch(/^ADP6002 The AdapterHub option original_ln_before=True .* @refused-\w+\.adp:1 /);
+    expect(await refusal('import "adapterhub:nowhere/"\n')).toMatch(/^ADP6001 .*nowhere\/adapter_config\.json' cannot be translated: it cannot be read\. @refused-\w+\.adp:1 /);
+  });
 });
+
