@@ -15,6 +15,8 @@ export interface CheckOptions {
   readonly hidden?: number;
   /** What a relative path is resolved against (default: the process's working directory). */
   readonly cwd?: string;
+  /** Folders besides the spec's own folder tree that its imports may read (the CLI's --import-root). */
+  readonly importRoots?: readonly string[];
 }
 
 export interface CheckResult {
@@ -30,7 +32,7 @@ export interface CheckResult {
 }
 
 export function check(spec: string, options: CheckOptions = {}): CheckResult {
-  const checked = checkSpecFile(inputPath(options.cwd, spec));
+  const checked = checkSpecFile(inputPath(options.cwd, spec), undefined, { importRoots: (options.importRoots ?? []).map((r) => inputPath(options.cwd, r)) });
   let diagnostics: readonly Diagnostic[] = checked.diagnostics;
   let bound: BoundPlan | undefined;
   if (checked.plan) {

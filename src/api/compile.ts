@@ -40,6 +40,8 @@ export interface CompileOptions {
   readonly inference?: boolean;
   /** What relative paths are resolved against (default: the process's working directory). */
   readonly cwd?: string;
+  /** Folders besides the spec's own folder tree that its imports may read (the CLI's --import-root). */
+  readonly importRoots?: readonly string[];
 }
 
 export interface CompileResult {
@@ -66,7 +68,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const out = options.out === undefined ? path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`) : inputPath(cwd, options.out);
 
   // check
-  const checked = stage('check spec', () => checkSpecFile(specFile));
+  const checked = stage('check spec', () => checkSpecFile(specFile, undefined, { importRoots: (options.importRoots ?? []).map((r) => inputPath(options.cwd, r)) }));
   throwIfErrors(checked.diagnostics, checked.sources);
   const plan = checked.plan!;
   const warnings: Diagnostic[] = checked.diagnostics.filter((d) => d.severity === 'warning');

@@ -5,6 +5,8 @@
  */
 import { diagnostic, hasErrors, type Diagnostic } from '../diagnostics/index.js';
 import { resolveLayers } from './layers.js';
+import { describeBytes, encoderParameters, MAX_PARAMETER_FACTOR, MIN_PARAMETER_LIMIT, parameterLimit } from './limits.js';
+import { adapterParameterCount } from './parameters.js';
 import type { AdapterDefinition, Placement, Plan, Site } from './plan.js';
 
 export interface ModelShape {
@@ -64,6 +66,8 @@ export function bindPlan(plan: Plan, shape: ModelShape): BindResult {
   if (hasErrors(diagnostics)) return { bound: undefined, diagnostics: unique(diagnostics) };
   const siteOrder = (s: Site) => (s === 'attention' ? 0 : 1);
   const instances = [...bySite.values()].sort((a, b) => a.layer - b.layer || siteOrder(a.site) - siteOrder(b.site));
+  diagnostics.push(...sizeDiagnostics(plan, shape, instances));
+  if (hasErrors(diagnostics)) return { bound: undefined, diagnostics: unique(diagnostics) };
   return { bound: { plan, shape, instances, layerNormLayers: layerNorm?.layers ?? [] }, diagnostics };
 }
 
@@ -79,6 +83,37 @@ function unique(diagnostics: readonly Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * The model-relative bounds (limits.ts), before any weight is allocated: ADP2209 when the adapters
+ * and a classifier head would add more parameters than the limit for this model, and ADP2210, a
+ * warning, for each adapter whose bottleneck is not narrower than the hidden size.
+ */
+function sizeDiagnostics(plan: Plan, shape: ModelShape, instances: readonly AdapterInstance[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const warned = new Set<string>();
+  let count = 0;
+  for (const i of instances) {
+    count += adapterParameterCount(i.adapter, i.units, shape.hidden);
+    const key = `${i.adapter.name}/${i.units}`;
+    if (i.units >= shape.hidden && !warned.has(key)) {
+      warned.add(key);
+      const factor = Number((shape.hidden / i.units).toPrecision(3)).toString();
+      diagnostics.push(diagnostic('ADP2210', { name: i.adapter.name, units: i.units, hidden: shape.hidden, factor }, { span: i.placement.span }, `a bottleneck narrower than ${shape.hidden} (e.g. size ${Math.max(1, Math.floor(shape.hidden / 16))}, a reduction of 16) is what keeps adapters small`));
+    }
+  }
+  if (plan.head.kind === 'classifier') count += shape.hidden * plan.head.labels + plan.head.labels;
+  const limit = parameterLimit(shape.layers, shape.hidden);
+  if (count > limit) {
+    // Weights, their gradients and AdamW's two moments: four float32 values per parameter.
+    const memory = `${describeBytes(count * 4)} of float32 weights, about ${describeBytes(count * 16)} with gradients and AdamW state`;
+    const at = instances[0]?.placement.span;
+    diagnostics.push(
+      diagnostic('ADP2209', { count, memory, limit, layers: shape.layers, hidden: shape.hidden }, at ? { span: at } : { file: plan.file }, `the limit is ${MAX_PARAMETER_FACTOR} times the ${encoderParameters(shape.layers, shape.hidden)} parameters of the encoder's layers (at least ${MIN_PARAMETER_LIMIT}); use a smaller 'size', fewer layers, or fewer labels`),
+    );
+  }
+  return diagnostics;
 }
 
 function bottleneckUnits(adapter: AdapterDefinition, hidden: number, placement: Placement, diagnostics: Diagnostic[]): number | undefined {

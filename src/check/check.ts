@@ -7,13 +7,15 @@
  * replaces what it imported (field by field inside `train { }`), an imported adapter changes only
  * through `override adapter`, and placements add up. Paths are relative to the importing file.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { diagnostic, hasErrors, suggestion, type Diagnostic, type SourceSpan } from '../diagnostics/index.js';
 import type * as A from '../parse/ast.js';
 import { adapterHubSpec, isConfigPath } from '../adapterhub/source.js';
 import { parseSpec } from '../parse/parse.js';
-import { describeSelector, highestNamedLayer, isModelIndependent, layersBelow, readLayerSet } from './layers.js';
+import { importProblem, readSpecFile, realSpecPath, specFileProblem, type ImportRoots } from './spec-files.js';
+import { staticConflicts } from './conflicts.js';
+import { readLayerSet } from './layers.js';
+import { adapterSize, hiddenLayerCount, labelCount } from './limits.js';
 import {
   activations,
   sites,
@@ -50,17 +52,21 @@ import {
 export interface SpecHost {
   /** The file's text, or undefined when it cannot be read. */
   read(file: string): string | undefined;
+  /** Why the file cannot be a spec (not a regular file, too large), asked before `read`; undefined when it can. */
+  refuse?(file: string): string | undefined;
+  /** The path with symbolic links resolved (undefined when missing), for the import-root check; the path itself when omitted. */
+  realpath?(file: string): string | undefined;
 }
 
-export const fileSystemHost: SpecHost = {
-  read(file) {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
-};
+export const fileSystemHost: SpecHost = { read: readSpecFile, refuse: specFileProblem, realpath: realSpecPath };
+
+export interface CheckOptions {
+  /**
+   * Folders besides the main spec's own folder tree that imports may read from. Imports outside
+   * them are refused (ADP1206), so that a spec cannot read the machine's files.
+   */
+  readonly importRoots?: readonly string[];
+}
 
 export interface CheckResult {
   /** Undefined when any error was found. */
@@ -83,8 +89,9 @@ export const defaults = {
   seed: 0,
 };
 
-export function checkSpecFile(file: string, host: SpecHost = fileSystemHost): CheckResult {
-  const checker = new Checker(host);
+export function checkSpecFile(file: string, host: SpecHost = fileSystemHost, options: CheckOptions = {}): CheckResult {
+  const folders = [path.dirname(path.resolve(file)), ...(options.importRoots ?? []).map((r) => path.resolve(r))];
+  const checker = new Checker(host, { folders, realpath: (f) => (host.realpath ? host.realpath(f) : f) });
   const scope = checker.evaluateFile(path.normalize(file), undefined);
   const plan = scope && !hasErrors(checker.diagnostics) ? checker.finish(scope, path.normalize(file)) : undefined;
   const diagnostics = sortDiagnostics(checker.diagnostics);
@@ -92,9 +99,15 @@ export function checkSpecFile(file: string, host: SpecHost = fileSystemHost): Ch
 }
 
 /** Checks a spec given as text (imports are still read through `host`). */
-export function checkSpecText(text: string, file: string, host: SpecHost = fileSystemHost): CheckResult {
+export function checkSpecText(text: string, file: string, host: SpecHost = fileSystemHost, options: CheckOptions = {}): CheckResult {
   const normalized = path.normalize(file);
-  return checkSpecFile(normalized, { read: (f) => (path.resolve(f) === path.resolve(normalized) ? text : host.read(f)) });
+  const isMain = (f: string) => path.resolve(f) === path.resolve(normalized);
+  const textHost: SpecHost = {
+    read: (f) => (isMain(f) ? text : host.read(f)),
+    refuse: (f) => (isMain(f) ? undefined : host.refuse?.(f)),
+    ...(host.realpath ? { realpath: host.realpath } : {}),
+  };
+  return checkSpecFile(normalized, textHost, options);
 }
 
 function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
@@ -150,7 +163,10 @@ class Checker {
   private readonly evaluated = new Map<string, Scope | undefined>();
   private readonly stack: string[] = [];
 
-  constructor(private readonly host: SpecHost) {}
+  constructor(
+    private readonly host: SpecHost,
+    private readonly roots: ImportRoots,
+  ) {}
 
   private report = (d: Diagnostic): void => {
     this.diagnostics.push(d);
@@ -164,6 +180,12 @@ class Checker {
       return undefined;
     }
     if (this.evaluated.has(key)) return this.evaluated.get(key);
+    const refused = this.host.refuse?.(file);
+    if (refused !== undefined) {
+      this.report(diagnostic('ADP1207', { path: file, reason: refused }, importedAt ? { span: importedAt } : { file }, 'a spec is a text file ending in .adp'));
+      this.evaluated.set(key, undefined);
+      return undefined;
+    }
     const text = this.host.read(file);
     if (text === undefined) {
       this.report(diagnostic('ADP1201', { path: file }, importedAt ? { span: importedAt } : { file }, 'check the path (imports are relative to the importing file)'));
@@ -237,6 +259,11 @@ class Checker {
           continue;
         }
         imported.add(path.resolve(target));
+        const refused = importProblem(written, target, statement.path.span, this.roots);
+        if (refused) {
+          this.report(refused);
+          continue;
+        }
         const child = this.evaluateFile(target, statement.path.span);
         if (child) this.merge(scope, child, statement.kind);
         continue;
@@ -322,7 +349,7 @@ class Checker {
         case 'size':
         case 'reduction': {
           sizeKinds++;
-          const n = positiveInteger(s.value, s.kind, this.report);
+          const n = (s.kind === 'size' ? adapterSize : positiveInteger)(s.value, s.kind, this.report);
           if (n !== undefined) fields.size = { value: s.kind === 'size' ? { kind: 'absolute', units: n } : { kind: 'reduction', factor: n }, span: s.span };
           break;
         }
@@ -340,7 +367,7 @@ class Checker {
           fields.layerNorm = { value: true, span: s.span };
           break;
         case 'hidden_layers': {
-          const n = positiveInteger(s.value, 'hidden_layers', this.report);
+          const n = hiddenLayerCount(s.value, 'hidden_layers', this.report);
           if (n !== undefined) fields.hiddenLayers = { value: n, span: s.span };
           break;
         }
@@ -376,7 +403,7 @@ class Checker {
     let size: BottleneckSize | undefined;
     if (p.args) {
       const call: A.Call = { name: p.adapter, args: p.args, span: p.span };
-      const o = readOptions(call, { options: { size: positiveInteger, reduction: positiveInteger } }, this.report);
+      const o = readOptions(call, { options: { size: adapterSize, reduction: positiveInteger } }, this.report);
       if (o.has('size') && o.has('reduction')) {
         this.report(diagnostic('ADP1106', { name: p.adapter.text }, { span: p.adapter.span }, 'keep one of them'));
       }
@@ -485,7 +512,7 @@ class Checker {
       return { kind: 'output', output: o.get('name') as string | undefined };
     }
     if (kind === 'classifier') {
-      const schema: CallSchema = { options: { labels: positiveInteger, from: wordFrom(['pooled', 'first_token'] as const, 'classifier input'), adapterhub: stringValue }, required: ['labels'] };
+      const schema: CallSchema = { options: { labels: labelCount, from: wordFrom(['pooled', 'first_token'] as const, 'classifier input'), adapterhub: stringValue }, required: ['labels'] };
       const o = readOptions(call, schema, this.report);
       const labels = o.get('labels') as number | undefined;
       if (labels === undefined) return undefined;
@@ -625,26 +652,9 @@ class Checker {
     };
   }
 
-  /**
-   * Two adapters at one site is an error. Selectors without negative indexes mean the same layers
-   * in every model, so overlaps between them are found here; the rest is checked against the model.
-   */
+  /** Two adapters at one site (conflicts.ts). */
   private checkStaticConflicts(placements: readonly Placement[]): void {
-    for (let i = 0; i < placements.length; i++) {
-      for (let j = i + 1; j < placements.length; j++) {
-        const a = placements[i]!;
-        const b = placements[j]!;
-        if (a.site !== b.site || !isModelIndependent(a.layers) || !isModelIndependent(b.layers)) continue;
-        const limit = Math.max(highestNamedLayer(a.layers), highestNamedLayer(b.layers)) + 2;
-        const inA = new Set(layersBelow(a.layers, limit));
-        const shared = layersBelow(b.layers, limit).find((l) => inA.has(l));
-        if (shared !== undefined) {
-          this.report(
-            diagnostic('ADP1108', { site: a.site, layer: `${shared}` }, { span: b.span }, `the placement at line ${a.span.start.line} (layers ${describeSelector(a.layers)}) already covers it; use 'except' or separate ranges`),
-          );
-        }
-      }
-    }
+    for (const d of staticConflicts(placements)) this.report(d);
   }
 }
 

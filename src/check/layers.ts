@@ -4,6 +4,7 @@
  */
 import { diagnostic, type Diagnostic } from '../diagnostics/index.js';
 import type * as A from '../parse/ast.js';
+import { complement, IntervalSet, type Interval } from './intervals.js';
 import type { LayerRange, LayerSelector } from './plan.js';
 
 export function describeRange(r: Pick<LayerRange, 'start' | 'end'>): string {
@@ -15,11 +16,15 @@ export function describeSelector(s: LayerSelector): string {
   return s.items.map(describeRange).join(', ');
 }
 
-/** Builds a selector, reporting what is wrong regardless of the model: empty ranges, repeated indexes. */
+/**
+ * Builds a selector, reporting what is wrong regardless of the model: empty ranges, repeated indexes.
+ * Ranges stay ranges (see intervals.ts), so `0..99999999999` costs what `0..3` does.
+ */
 export function readLayerSet(set: A.LayerSet, report: (d: Diagnostic) => void): LayerSelector {
   const items = set.kind === 'all' ? set.except : set.items;
   const ranges: LayerRange[] = [];
-  const seen = new Map<number, A.LayerItem>();
+  // Indexes of one sign are compared with each other; -1 and 11 may or may not be the same layer.
+  const seen = { positive: new IntervalSet<A.LayerItem>(), negative: new IntervalSet<A.LayerItem>() };
   for (const item of items) {
     const range = { start: item.start.value, end: (item.end ?? item.start).value, span: item.span };
     const sameSign = range.start < 0 === range.end < 0;
@@ -28,13 +33,10 @@ export function readLayerSet(set: A.LayerSet, report: (d: Diagnostic) => void): 
       continue;
     }
     if (sameSign) {
-      for (let i = range.start; i <= range.end; i++) {
-        if (seen.has(i)) {
-          report(diagnostic('ADP1115', { layer: `${i}` }, { span: item.span }, 'list each layer once'));
-          break;
-        }
-        seen.set(i, item);
-      }
+      const set = range.start < 0 ? seen.negative : seen.positive;
+      const repeated = set.overlap(range.start, range.end);
+      if (repeated) report(diagnostic('ADP1115', { layer: `${repeated.at}` }, { span: item.span }, 'list each layer once'));
+      else set.add(range.start, range.end, item);
     }
     ranges.push(range);
   }
@@ -47,21 +49,10 @@ export function isModelIndependent(s: LayerSelector): boolean {
   return items.every((r) => r.start >= 0 && r.end >= 0);
 }
 
-/** The layers a model-independent selector picks among `0..limit-1` (for comparing selectors statically). */
-export function layersBelow(s: LayerSelector, limit: number): number[] {
-  const inRanges = (ranges: readonly LayerRange[], i: number) => ranges.some((r) => i >= r.start && i <= r.end);
-  const result: number[] = [];
-  for (let i = 0; i < limit; i++) {
-    const inside = s.kind === 'all' ? !inRanges(s.except, i) : inRanges(s.items, i);
-    if (inside) result.push(i);
-  }
-  return result;
-}
-
-/** The highest index a model-independent selector names (0 for a plain `all`). */
-export function highestNamedLayer(s: LayerSelector): number {
-  const items = s.kind === 'all' ? s.except : s.items;
-  return Math.max(0, ...items.map((r) => r.end));
+/** The layers a model-independent selector picks, as ascending intervals (the last may end at Infinity). */
+export function staticIntervals(s: LayerSelector): Interval[] {
+  if (s.kind === 'all') return complement(s.except);
+  return [...s.items].sort((a, b) => a.start - b.start).map((r) => ({ start: r.start, end: r.end }));
 }
 
 export interface ResolvedLayers {

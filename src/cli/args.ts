@@ -36,3 +36,11 @@ export function expectPositionals(command: string, positionals: readonly string[
 }
 
 export { inputPath } from '../api/paths.js';
+
+/** `--import-root DIR` (repeatable): folders besides the spec's own that its imports may read. */
+export const importRootOption = { 'import-root': { type: 'string', multiple: true } } as const;
+
+export function importRootsOf(values: ParsedArgs['values']): string[] {
+  const raw: unknown = values['import-root'];
+  return Array.isArray(raw) ? raw.filter((r): r is string => typeof r === 'string') : [];
+}

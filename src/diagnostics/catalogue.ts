@@ -32,6 +32,7 @@ export const catalogue = {
   ADP1003: error((a: { found: string }) => `Unexpected ${a.found} at the top level of a spec.`),
   ADP1004: error((a: { name: string; what: string }) => `Unknown ${a.what} '${a.name}'.`),
   ADP1005: error(() => `Unterminated string.`),
+  ADP1006: error((a: { limit: number }) => `This bracket opens more than ${a.limit} levels deep, the most a spec may nest.`),
 
   // ---- ADP11xx: meaning of a spec (checker) -------------------------------------------------
   ADP1101: error((a: { name: string; what: string }) => `Unknown ${a.what} '${a.name}'.`),
@@ -52,6 +53,7 @@ export const catalogue = {
   ADP1116: warning((a: { name: string }) => `Adapter '${a.name}' is defined but never placed.`),
   ADP1119: error(() => `The new classifier head would never be trained.`),
   ADP1120: error(() => `The new masked_lm head would never be trained.`),
+  ADP1121: error((a: { name: string; value: string; limit: number }) => `'${a.name}' is ${a.value}, more than the limit of ${a.limit}.`),
   ADP1117: warning((a: { item: string }) => `'trainable all' already trains everything, so '${a.item}' adds nothing.`),
 
   // ---- ADP12xx: files and imports -------------------------------------------------------------
@@ -59,6 +61,9 @@ export const catalogue = {
   ADP1202: error((a: { chain: string }) => `Import cycle: ${a.chain}.`),
   ADP1203: error((a: { path: string }) => `'${a.path}' is imported twice.`),
   ADP1204: error((a: { keyword: string }) => `'${a.keyword}' must come before every other statement of the file.`),
+  ADP1205: error((a: { path: string }) => `'${a.path}' is not a spec file, so it cannot be imported.`),
+  ADP1206: error((a: { path: string; roots: string }) => `'${a.path}' lies outside the folders imports may read (${a.roots}).`),
+  ADP1207: error((a: { path: string; reason: string }) => `Cannot read the spec file '${a.path}' because ${a.reason}.`),
 
   // ---- ADP20xx: reading ONNX model files -------------------------------------------------------
   ADP2001: error((a: { file: string }) => `The model file '${a.file}' does not exist.`),
@@ -91,6 +96,8 @@ export const catalogue = {
   ADP2205: error((a: { site: string; layer: number }) => `The model has no ${a.site} site in layer ${a.layer}.`),
   ADP2206: error((a: { file: string; reason: string }) => `The classifier head cannot be added to '${a.file}': ${a.reason}.`),
   ADP2207: error((a: { file: string; reason: string }) => `The masked_lm head cannot be added to '${a.file}': ${a.reason}.`),
+  ADP2209: error((a: { count: number; memory: string; limit: number; layers: number; hidden: number }) => `The adapters and head add ${a.count} parameters (${a.memory} to train), more than the limit of ${a.limit} for a model of ${a.layers} layers and hidden size ${a.hidden}.`),
+  ADP2210: warning((a: { name: string; units: number; hidden: number; factor: string }) => `Adapter '${a.name}' has a bottleneck of ${a.units} units, not smaller than the model's hidden size ${a.hidden} (a reduction factor of ${a.factor}).`),
   ADP2208: error((a: { name: string; reason: string }) => `The spec trains '${a.name}', but ${a.reason}.`),
 
   // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------

@@ -26,11 +26,20 @@ function parser(): AdpParser {
 
 const statementStarts = new Set([T.Import, T.Use, T.Override, T.Adapter, T.Place, T.Train, T.Target, T.Seed]);
 
+/**
+ * How deep brackets may nest. The grammar recurses once per bracket (and so do the syntax tree's
+ * builder and the printer), so without a bound a few thousand '(' overflow the call stack; real
+ * specs nest two or three deep.
+ */
+export const MAX_NESTING = 32;
+
 export function parseSpec(text: string, file: string): ParseResult {
   const builder = new AstBuilder(file);
   const diagnostics: Diagnostic[] = [];
 
-  const lexed = T.adpLexer.tokenize(text);
+  // A UTF-8 byte-order mark (which some Windows editors write) is not part of the text. It is
+  // lexed as whitespace rather than cut off, so that offsets still count from the file's start.
+  const lexed = T.adpLexer.tokenize(text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text);
   for (const e of lexed.errors) {
     const line = e.line ?? 1;
     const column = e.column ?? 1;
@@ -53,6 +62,13 @@ export function parseSpec(text: string, file: string): ParseResult {
     tokens.push(t);
   }
   const comments: A.CommentToken[] = (lexed.groups['comments'] ?? []).map((t) => ({ text: t.image.trimEnd(), span: builder.tokenSpan(t) }));
+
+  const tooDeep = firstTooDeep(tokens);
+  if (tooDeep !== undefined) {
+    // Nothing is parsed: a partial syntax tree would only add errors that follow from this one.
+    diagnostics.push(diagnostic('ADP1006', { limit: MAX_NESTING }, { span: builder.tokenSpan(tooDeep) }, 'close the brackets before it; values nest at most a few levels, e.g. betas (0.9, 0.999)'));
+    return { spec: { file, text, statements: [], comments }, diagnostics: dedupe(diagnostics) };
+  }
 
   const statements: A.Statement[] = [];
   const p = parser();
@@ -77,6 +93,18 @@ export function parseSpec(text: string, file: string): ParseResult {
 
   diagnostics.push(...builder.diagnostics);
   return { spec: { file, text, statements, comments }, diagnostics: dedupe(diagnostics) };
+}
+
+/** The first bracket that opens beyond MAX_NESTING levels, if any. */
+function firstTooDeep(tokens: readonly IToken[]): IToken | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === T.LParen || t.tokenType === T.LBrace) {
+      depth++;
+      if (depth > MAX_NESTING) return t;
+    } else if ((t.tokenType === T.RParen || t.tokenType === T.RBrace) && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 function syntaxDiagnostic(error: IRecognitionException, builder: AstBuilder, file: string, tokens: readonly IToken[]): Diagnostic {

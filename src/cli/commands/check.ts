@@ -4,11 +4,11 @@ import type { BoundPlan } from '../../check/bind.js';
 import { describeAdapter, describeHead, describeInit, describeOptimizer, describeSchedule, describeSize, describeTrainable } from '../../check/describe.js';
 import { describeSelector } from '../../check/layers.js';
 import { adapterParameterCount, adapterParameterFormula, totalAdapterParameters } from '../../check/parameters.js';
-import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
-import { expectPositionals, parseCommandArgs } from '../args.js';
+import { AdapterError, DIAGNOSTIC_LIMIT, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
+import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc check <spec.adp> [--json] [--layers N] [--hidden D]
+const help = `Usage: adapterc check <spec.adp> [--json] [--layers N] [--hidden D] [--import-root DIR]
 
 Parses and checks a spec and everything it imports, then prints the plan: the adapters, where
 each goes in every layer (size, activation, init), what trains, the head, loss, optimizer,
@@ -22,6 +22,9 @@ Options:
   --json        print the plan as JSON instead of text
   --layers N    number of transformer layers to show the placement for (default 12)
   --hidden D    hidden size to evaluate sizes and parameter counts for (default 768)
+  --import-root DIR
+                a folder the spec's imports may read besides the spec's own folder tree
+                (repeatable; imports elsewhere are refused)
   -h, --help    show this help
 
 Exit codes: 0 the spec is valid, 1 it is not (every problem is listed), 2 internal error.`;
@@ -44,16 +47,17 @@ export const checkCommand: Command = {
       json: { type: 'boolean' },
       layers: { type: 'string' },
       hidden: { type: 'string' },
+      ...importRootOption,
     });
     const [file] = expectPositionals('check', positionals, ['spec.adp']);
     const layers = positiveInt('layers', values['layers'], 12);
     const hidden = positiveInt('hidden', values['hidden'], 768);
     const json = values['json'] === true;
 
-    const { bound, diagnostics, sources } = check(file!, { cwd: io.cwd, layers, hidden });
+    const { bound, diagnostics, sources } = check(file!, { cwd: io.cwd, layers, hidden, importRoots: importRootsOf(values) });
     const rendered = renderDiagnostics(diagnostics, sources);
     if (json) {
-      io.stdout(JSON.stringify(bound ? planJson(bound, diagnostics) : { ok: false, diagnostics: diagnostics.map(diagnosticJson) }, null, 2));
+      io.stdout(JSON.stringify(bound ? planJson(bound, diagnostics) : { ok: false, ...diagnosticsJson(diagnostics) }, null, 2));
       if (!bound && diagnostics.length > 0) io.stderr(rendered);
       return bound ? ExitCode.ok : ExitCode.userError;
     }
@@ -63,6 +67,12 @@ export const checkCommand: Command = {
     return ExitCode.ok;
   },
 };
+
+/** The first DIAGNOSTIC_LIMIT diagnostics and how many more there were, as the text output does. */
+function diagnosticsJson(ds: readonly Diagnostic[]) {
+  const omitted = ds.length - DIAGNOSTIC_LIMIT;
+  return { diagnostics: ds.slice(0, DIAGNOSTIC_LIMIT).map(diagnosticJson), ...(omitted > 0 ? { omitted } : {}) };
+}
 
 function diagnosticJson(d: Diagnostic) {
   return {
@@ -102,7 +112,7 @@ function planJson(bound: BoundPlan, diagnostics: readonly Diagnostic[]) {
       parameters: adapterParameterCount(i.adapter, i.units, shape.hidden),
     })),
     parameters: { formula: parameterFormula(bound), adapters: totalAdapterParameters(bound) },
-    diagnostics: diagnostics.map(diagnosticJson),
+    ...diagnosticsJson(diagnostics),
   };
 }
 

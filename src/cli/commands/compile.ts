@@ -5,7 +5,7 @@ import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/i
 import { ADAPTED_MODEL } from '../../emit/inference.js';
 import { renderSummary } from '../../rewrite/summary.js';
 import { recordStages, renderStageTimes, stageTimes } from '../../util/stages.js';
-import { expectPositionals, parseCommandArgs } from '../args.js';
+import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 /** Said after every shared-base compile: which runtimes load the layout as it is. */
@@ -14,7 +14,7 @@ const SHARED_BASE_RUNTIMES = `note: the training and eval models read their froz
   verified here); onnxruntime-web loads models from buffers and cannot: 'adapterc train' (and
   src/runtime) inline base.data for it.`;
 
-const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference] [--timings]
+const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference] [--timings] [--import-root DIR]
 
 Checks the spec, finds the adapter sites in the model, inserts the adapters the spec places
 (h + up(f(down(h))) before each residual Add + LayerNorm, initialized from the spec's seed), adds
@@ -45,6 +45,9 @@ Options:
                    the checkpoint holds only what trains, and every task compiled against the
                    same model writes the same base.data byte for byte). See README, "Layouts".
   --timings        print the wall time of each stage to stderr
+  --import-root DIR
+                   a folder the spec's imports may read besides the spec's own folder tree
+                   (repeatable; imports elsewhere are refused)
   --inference      write only ${ADAPTED_MODEL} and summary.json (no gradients, no artifacts)
   -h, --help       show this help
 
@@ -70,6 +73,7 @@ export const compileCommand: Command = {
       'allow-cpu-fallback': { type: 'boolean' },
       layout: { type: 'string' },
       timings: { type: 'boolean' },
+      ...importRootOption,
     });
     const startup = performance.now();
     if (values['timings']) recordStages();
@@ -86,6 +90,7 @@ export const compileCommand: Command = {
       ...(values['out'] === undefined ? {} : { out: String(values['out']) }),
       allowCpuFallback: values['allow-cpu-fallback'] === true,
       inference: values['inference'] === true,
+      importRoots: importRootsOf(values),
     });
     if (result.warnings.length > 0) io.stderr(renderDiagnostics(result.warnings, result.sources));
     const written = result.files.filter((f) => f !== 'summary.json');
