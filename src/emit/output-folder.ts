@@ -11,7 +11,7 @@
  * and no NAME: that folder is put back.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
@@ -73,11 +73,30 @@ function spaceFailure(error: unknown, target: string): AdapterError | undefined 
 }
 
 /**
+ * A symbolic link given as the output is followed, and the folder it points to written (the rename
+ * below would otherwise replace the link itself with a real folder, leaving its target stale). A
+ * link to nothing is refused rather than guessed at.
+ */
+function followLink(target: string): string {
+  try {
+    if (!lstatSync(target).isSymbolicLink()) return target;
+  } catch {
+    return target; // Nothing there yet.
+  }
+  try {
+    return realpathSync(target);
+  } catch {
+    throw failure(target, 'it is a symbolic link to a folder that does not exist', 'create the folder it points to, or choose another output folder with -o');
+  }
+}
+
+/**
  * Runs `fill` on a fresh temporary folder, then moves it to `target`. Nothing is left behind on
  * failure. An existing non-empty `target` is replaced only when `ours` says adapterc wrote it
  * (default: it holds summary.json, as compile's output folders do).
  */
-export async function writeOutputFolder<T>(target: string, fill: (folder: string) => Promise<T>, ours: (folder: string, entries: readonly string[]) => boolean = (_, entries) => entries.includes(MARKER)): Promise<T> {
+export async function writeOutputFolder<T>(given: string, fill: (folder: string) => Promise<T>, ours: (folder: string, entries: readonly string[]) => boolean = (_, entries) => entries.includes(MARKER)): Promise<T> {
+  const target = followLink(given);
   const parent = path.dirname(path.resolve(target));
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw failure(target, 'it is a file', 'choose a folder name with -o');
