@@ -93,6 +93,19 @@ describe('adapterc train on a tiny model', () => {
   });
 });
 
+describe('adapterc train with texts longer than the model\'s position table (issue 22, item 8)', () => {
+  it('by default cuts them to the model\'s 64 positions and says so once, before training; no ONNX Runtime error', async () => {
+    const long = path.join(dir, 'long.tsv');
+    // About 200 tokens each, over the default --max-length 128 and the tiny model's 64 positions.
+    writeFileSync(long, `label\tsentence\n${sentences(16, 0).map(([l, s]) => `${l}\t${Array(30).fill(s).join(' ')}`).join('\n')}\n`);
+    const r = await cli(['train', classify, '--train', long, '--vocab', vocab, '--batch-size', '8', '--max-steps', '2', '-o', path.join(dir, 'long-out')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('max length 64');
+    expect(r.stderr.match(/warning ADP5012/g)).toHaveLength(1);
+    expect(r.stderr).toContain(`warning ADP5012: 16 of 16 examples in '${long}' were cut to 64 tokens.`);
+  });
+});
+
 describe('adapterc train with the shared-base layout', () => {
   it('trains when the frozen weights live in base.data and the checkpoint holds only what trains', async () => {
     const folder = path.join(dir, 'shared');
