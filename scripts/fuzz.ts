@@ -5,7 +5,10 @@
  * and every defect (an exception, an uncatalogued code, a fmt round trip that changes meaning),
  * each with the seed and index that repeat it. Exits 1 if there was a defect.
  *
- *   npm run fuzz -- [--specs 20000] [--models 1000] [--seed 1]
+ * Adversarial specs (deep nesting, huge ranges, repetition, 64 KB–1 MB of random bytes, special
+ * files as imports, huge sizes) go through `check` and `fmt` too, each timed.
+ *
+ *   npm run fuzz -- [--specs 20000] [--adversarial 300] [--models 1000] [--seed 1]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fileSystemHost } from '../src/check/check.js';
 import { encodeSyntheticBert } from '../src/synth/index.js';
-import { modelOutcome, mutateModel, mutateSpec, random, specOutcome, type Outcome } from '../test/helpers/fuzz.js';
+import { adversarialSpecs, modelOutcome, mutateModel, mutateSpec, random, specOutcome, type Outcome } from '../test/helpers/fuzz.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { specs: { type: 'string', default: '20000' }, models: { type: 'string', default: '1000' }, seed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { specs: { type: 'string', default: '20000' }, adversarial: { type: 'string', default: '300' }, models: { type: 'string', default: '1000' }, seed: { type: 'string', default: '1' } } });
 const seed = Number(values.seed);
 
 class Tally {
@@ -47,6 +50,23 @@ for (let i = 0; i < Number(values.specs); i++) {
 }
 specs.print('specs (check, fmt round trip)', Number(values.specs), (performance.now() - started) / 1000);
 
+const hostile = new Tally();
+started = performance.now();
+const adversarialScratch = mkdtempSync(path.join(tmpdir(), 'adapterc-fuzz-'));
+let slowest = { ms: 0, input: '' };
+try {
+  for (const spec of adversarialSpecs(random(seed + 2), adversarialScratch, Number(values.adversarial))) {
+    const t = performance.now();
+    hostile.add(`seed ${seed}, ${spec.input} (${spec.text.length} characters)`, specOutcome(spec.text, fileSystemHost, spec.file));
+    const ms = performance.now() - t;
+    if (ms > slowest.ms) slowest = { ms, input: spec.input };
+  }
+} finally {
+  rmSync(adversarialScratch, { recursive: true, force: true });
+}
+hostile.print('adversarial specs (check, fmt round trip)', Number(values.adversarial), (performance.now() - started) / 1000);
+console.log(`  slowest: ${slowest.input}, ${(slowest.ms / 1000).toFixed(2)} s`);
+
 const corpus = path.resolve(root, '../shared/corpus');
 const models: Array<{ name: string; bytes: Uint8Array }> = [{ name: 'synthetic BERT', bytes: encodeSyntheticBert({ layers: 2, hidden: 32, heads: 4, ffn: 64, vocab: 200, seed: 1 }) }];
 try {
@@ -70,4 +90,4 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 damaged.print(`models (inspect, compile; ${models.length} sources)`, Number(values.models), (performance.now() - started) / 1000);
-process.exitCode = specs.defects.length + damaged.defects.length > 0 ? 1 : 0;
+process.exitCode = specs.defects.length + hostile.defects.length + damaged.defects.length > 0 ? 1 : 0;

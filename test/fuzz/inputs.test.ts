@@ -3,13 +3,13 @@
  * trip, and damaged corpus models through `inspect` and `compile`: only catalogued diagnostics, no
  * exception, no hang (a hang hits the test's timeout). Seeded: a failure repeats.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileSystemHost } from '../../src/check/check.js';
 import { root } from '../artifacts/harness.js';
-import { modelOutcome, mutateModel, mutateSpec, random, specOutcome, type Outcome } from '../helpers/fuzz.js';
+import { adversarialSpecs, modelOutcome, mutateModel, mutateSpec, random, specOutcome, type Outcome } from '../helpers/fuzz.js';
 import { corpusEntries, corpusPath, describeCorpus } from '../load/corpus.js';
 
 const specsDir = path.join(root, 'specs');
@@ -36,6 +36,27 @@ describe('mutated specs through check and the fmt round trip', () => {
     expect(refused).toBeGreaterThan(50);
     expect(accepted).toBeGreaterThan(20);
   });
+});
+
+describe('adversarial specs through check and the fmt round trip (issue 22)', () => {
+  it('deep nesting, huge ranges, repetition, 64–256 KB of random bytes, special files, huge sizes: catalogued diagnostics, no exception, seconds each', () => {
+    const scratch = mkdtempSync(path.join(tmpdir(), 'adapterc-adversarial-'));
+    try {
+      const outcomes = [];
+      let slowest = 0;
+      for (const spec of adversarialSpecs(random(22), scratch, 36, 256 << 10)) {
+        const started = performance.now();
+        outcomes.push({ input: spec.input, outcome: specOutcome(spec.text, fileSystemHost, spec.file) });
+        slowest = Math.max(slowest, performance.now() - started);
+      }
+      const { defects } = tally(outcomes);
+      // An exception here is what the CLI reports as exit 2 (an internal error): none may happen.
+      expect(defects).toEqual([]);
+      expect(slowest).toBeLessThan(10_000);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describeCorpus('damaged corpus models through inspect and compile', () => {

@@ -6,6 +6,7 @@
  *   defect      anything else: another exception, a code outside the catalogue, a fmt round trip
  *               that changes meaning, or a diagnostic whose place lies outside the input
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { compile } from '../../src/api/compile.js';
@@ -137,4 +138,47 @@ export async function modelOutcome(bytes: Uint8Array, scratch: string, spec: str
   }
   rmSync(out, { recursive: true, force: true });
   return codes.length === 0 ? { kind: 'ok' } : { kind: 'diagnostic', codes: [...new Set(codes)].sort() };
+}
+
+/** One adversarial spec: its text, and the file it is checked as (imports resolve from its folder). */
+export interface AdversarialSpec {
+  readonly input: string;
+  readonly text: string;
+  readonly file: string;
+}
+
+/**
+ * Specs written to break the checker (issue 22): deep nesting, huge layer ranges, one line repeated
+ * thousands of times, random bytes of 64 KB to 1 MB, and imports of special files (a FIFO, a device,
+ * a folder, files outside the spec's folder). `folder` is a scratch folder that gets the FIFO.
+ */
+export function adversarialSpecs(rng: () => number, folder: string, count: number, maxRandomBytes = 1 << 20): AdversarialSpec[] {
+  mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, 'spec.adp');
+  const fifo = path.join(folder, 'pipe.adp');
+  try {
+    execFileSync('mkfifo', [fifo]);
+  } catch {
+    // Exists already, or no mkfifo: the import is still tried.
+  }
+  const adapter = 'adapter a { size 8 }\n';
+  const huge = () => `${Math.floor(rng() * 1e12)}`;
+  const kinds: Array<[string, () => string]> = [
+    ['deep nesting', () => `adapter a { size 8 init normal(std ${pick(rng, ['(', '{', '(('] as const).repeat(1000 + Math.floor(rng() * 20000))}`],
+    ['huge range', () => `${adapter}place a after ${pick(rng, ['attention', 'ffn'] as const)} in layers ${pick(rng, [`0..${huge()}`, `all except 0..${huge()}`, `-${huge()}..-1`, `${huge()}`, `0, 3..${huge()}, 2`] as const)}\n`],
+    ['repetition', () => adapter + pick(rng, ['place a after ffn in layers all\n', 'adapter b { size 8 }\n', 'seed 1\n', 'import "x.adp"\n', '((((\n'] as const).repeat(500 + Math.floor(rng() * 5000))],
+    [
+      'random bytes',
+      () => {
+        const length = (64 << 10) + Math.floor(rng() * (maxRandomBytes - (64 << 10)));
+        return Buffer.from(Uint8Array.from({ length }, () => Math.floor(rng() * 256))).toString('utf8');
+      },
+    ],
+    ['special file', () => `import "${pick(rng, [fifo, '/dev/zero', '/dev/null', '/etc/passwd', '/proc/self/environ', '../../../../etc/hosts.adp', folder, '/dev/stdin'] as const)}"\n${adapter}place a after ffn in layers all\n`],
+    ['sizes', () => `adapter a { ${pick(rng, ['size', 'reduction', 'hidden_layers'] as const)} ${huge()} }\nplace a after ffn in layers all\ntrain {\n  trainable adapters, head\n  head classifier(labels ${huge()})\n}\n`],
+  ];
+  return Array.from({ length: count }, (_, i) => {
+    const [kind, make] = kinds[i % kinds.length]!;
+    return { input: `${kind} ${i}`, text: make(), file };
+  });
 }
