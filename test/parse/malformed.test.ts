@@ -97,6 +97,9 @@ const cases: Case[] = [
   { name: 'keyword as a name', text: 'adapter size {\n  size 8\n}\n', code: 'ADP1002', line: 1, column: 9, hint: 'keyword' },
   { name: 'seed out of range', text: adapter + place + 'seed 4294967296\n', code: 'ADP1103', line: 5, column: 6 },
   { name: 'unknown target', text: adapter + place + 'target gpu\n', code: 'ADP1101', line: 5, column: 8 },
+  { name: 'brackets nested too deep', text: `adapter b {\n  size 8\n  init normal(std ${'('.repeat(40)}\n`, code: 'ADP1006', line: 3, column: 49, hint: 'close the brackets' },
+  { name: 'size over the limit', text: 'adapter b {\n  size 99999999999\n}\n' + place, code: 'ADP1121', line: 2, column: 8, hint: 'use at most 65536' },
+  { name: 'import of a file that is not a spec', text: 'import "/etc/passwd"\n' + adapter + place, code: 'ADP1205', line: 1, column: 8, hint: '.adp' },
 ];
 
 function run(c: Case) {
