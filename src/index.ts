@@ -14,6 +14,7 @@ export { compile, type CompileOptions, type CompileResult } from './api/compile.
 export { inspect, type InspectOptions, type InspectResult } from './api/inspect.js';
 export { exportModel, type ExportOptions, type ExportResult } from './api/export.js';
 export { fromAdapterHub, type FromAdapterHubOptions, type FromAdapterHubResult } from './api/from-adapterhub.js';
+export { predict, evaluate, type PredictOptions, type PredictResult, type EvaluateOptions, type EvaluateResult } from './api/predict.js';
 export { trainArtifacts as train, type TrainOptions, type TrainEvents, type TrainResult, type EpochRecord, type StepRecord, type EvalResult } from './train/index.js';
 export { AdapterError, renderDiagnostics, type Diagnostic, type Severity } from './diagnostics/index.js';
 export type { Plan } from './check/plan.js';

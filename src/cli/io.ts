@@ -4,6 +4,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Directory relative paths are resolved against. */
   readonly cwd: string;
+  /** Standard input's text, for commands that read it (default: the process's). */
+  readonly stdin?: () => string;
 }
 
 export const processIo: CliIo = {

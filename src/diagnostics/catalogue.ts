@@ -6,7 +6,7 @@
  *   ADP2xxx  the model: 20xx reading ONNX files, 21xx recognising a BERT encoder, 22xx matching the spec to it
  *   ADP3xxx  graph rewriting, gradients and emitted artifacts
  *   ADP4xxx  the command line and output folders
- *   ADP5xxx  training (5001–5049, `adapterc train`) and export (5050–5099, `adapterc export`)
+ *   ADP5xxx  training (5001–5049, `adapterc train`), export (5050–5099, `adapterc export`), predict and eval (5100–5149)
  *   ADP6xxx  other formats: 60xx AdapterHub configs and folders
  *
  * A message is one sentence. Anything that tells the user how to fix it goes in the diagnostic's hint.
@@ -163,6 +163,10 @@ export const catalogue = {
   ADP5068: error((a: { folder: string }) => `The artifacts in '${a.folder}' have no masked_lm head for --without-head to remove.`),
   ADP5070: error((a: { folder: string; reason: string }) => `The artifacts in '${a.folder}' cannot be written as an AdapterHub adapter folder: ${a.reason}.`),
   ADP5071: warning((a: { folder: string }) => `The artifacts in '${a.folder}' keep the model's own head, so the AdapterHub folder holds the adapters only.`),
+  // ADP5100–5149: `adapterc predict` and `adapterc eval`
+  ADP5101: error((a: { file: string; reason: string }) => `The model '${a.file}' cannot be used for predictions: ${a.reason}.`),
+  ADP5102: error((a: { file: string; reason: string }) => `The tokenizer '${a.file}' cannot be used: ${a.reason}.`),
+  ADP5103: error((a: { option: string; value: string; reason: string }) => `--${a.option} ${a.value} cannot be used: ${a.reason}.`),
   ADP6001: error((a: { source: string; reason: string }) => `The AdapterHub config in ${a.source} cannot be translated: ${a.reason}.`),
   ADP6002: error((a: { option: string; value: string; source: string; reason: string }) => `The AdapterHub option ${a.option}=${a.value} in ${a.source} has no counterpart in a spec: ${a.reason}.`),
   ADP6003: error((a: { folder: string; reason: string }) => `The AdapterHub adapter folder '${a.folder}' cannot start this spec's adapters: ${a.reason}.`),

@@ -33,7 +33,8 @@ import { lossChartHtml } from './chart.js';
 import { readExamplesFile, readSentencesFile, type Example, type TaskKind } from './data.js';
 import { accuracy, majorityBaseline, pearson, spearman } from './metrics.js';
 import { describeSchedule, learningRateAt, resolveSchedule } from './schedule.js';
-import { WordPieceTokenizer } from './tokenizer.js';
+import type { WordPieceTokenizer } from './tokenizer.js';
+import { loadTokenizer } from './vocabulary.js';
 
 export const TRAIN_DEFAULTS = { epochs: 3, batchSize: 32, maxLength: 128, logEvery: 10 } as const;
 
@@ -255,7 +256,7 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
   const folder = resolve(options.artifacts);
   const info = readArtifacts(folder);
   const { plan, file: specFile } = planFor(info, cwd, options.spec);
-  const tokenizer = WordPieceTokenizer.fromFile(resolve(options.vocab));
+  const tokenizer = loadTokenizer(resolve(options.vocab));
   if (info.vocabularyRows !== undefined && tokenizer.size > info.vocabularyRows) {
     throw new AdapterError([diagnostic('ADP5004', { file: options.vocab, size: tokenizer.size, rows: info.vocabularyRows }, { file: options.vocab }, "use the vocabulary the model was trained with (its ids must index the model's embedding table)")]);
   }

@@ -7,11 +7,14 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process, capturing its output. */
-export async function cli(args: readonly string[], cwd = process.cwd()): Promise<CliRun> {
+/** `where`: the working folder, or that and the text standard input gives. */
+export async function cli(args: readonly string[], where: string | { readonly cwd?: string; readonly stdin?: string } = process.cwd()): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
+  const { cwd = process.cwd(), stdin } = typeof where === 'string' ? { cwd: where } : where;
   const code = await runCli(args, {
     cwd,
+    ...(stdin === undefined ? {} : { stdin: () => stdin }),
     stdout: (t) => {
       stdout += t.endsWith('\n') ? t : `${t}\n`;
     },

@@ -6,6 +6,7 @@ import { exportCommand } from './export.js';
 import { fmtCommand } from './fmt.js';
 import { fromAdapterHubCommand } from './from-adapterhub.js';
 import { inspectCommand } from './inspect.js';
+import { evalCommand, predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 
-export const commands: readonly Command[] = [checkCommand, compileCommand, exportCommand, fmtCommand, fromAdapterHubCommand, inspectCommand, trainCommand];
+export const commands: readonly Command[] = [checkCommand, compileCommand, evalCommand, exportCommand, fmtCommand, fromAdapterHubCommand, inspectCommand, predictCommand, trainCommand];

@@ -34,7 +34,8 @@ Writes into <artifacts>/trained/ (or --out):
 
 Options:
   --train FILE       training data (required)
-  --vocab FILE       the model's WordPiece vocab.txt, one token per line (required)
+  --vocab PATH       the model's WordPiece vocab.txt (one token per line), or the model's folder
+                     holding vocab.txt or tokenizer.json (required)
   --dev FILE         dev data, evaluated after each epoch; without it the last epoch is kept
   --spec FILE        the spec the artifacts were compiled from, for its schedule (default: the one
                      summary.json names, looked up from here and from the artifacts folder)
