@@ -65,6 +65,7 @@ function siteJson(s: AdapterSite | undefined) {
     residual: s.residual,
     layerNorm: { form: s.layerNorm.form, output: s.layerNorm.output, scale: s.layerNorm.scale ?? null, bias: s.layerNorm.bias ?? null },
     projectionWeight: s.projectionWeight ?? null,
+    adapter: s.adapter ? { prefix: s.adapter.prefix, size: s.adapter.size, input: s.adapter.input } : null,
   };
 }
 

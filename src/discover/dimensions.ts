@@ -11,7 +11,7 @@ export function findHeads(view: GraphView, hidden: number, layer: TransformerLay
   }
   if (!layer?.attention) return undefined;
   // The split into heads: Reshape to [batch, sequence, heads, head size] with heads · head size = hidden.
-  for (const node of view.upstreamOps(layer.attention.value, new Set([layer.attention.residual]))) {
+  for (const node of view.upstreamOps(layer.attention.adapter?.input ?? layer.attention.value, new Set([layer.attention.residual]))) {
     if (node.opType !== 'Reshape' || !isDefaultDomain(node.domain)) continue;
     const shape = shapeElements(view, node.inputs[1] ?? '');
     if (shape?.length === 4 && shape[2] !== undefined && shape[3] !== undefined && shape[2]! > 0 && shape[3]! > 0 && shape[2]! * shape[3]! === hidden) return shape[2];
@@ -21,7 +21,8 @@ export function findHeads(view: GraphView, hidden: number, layer: TransformerLay
 
 export function findFfnSize(view: GraphView, hidden: number, layer: TransformerLayer | undefined): number | undefined {
   if (!layer?.ffn) return undefined;
-  for (const node of view.upstreamOps(layer.ffn.value, new Set([layer.ffn.residual]))) {
+  // Through an adapter adapterc inserted: its projections are not the feed-forward block's.
+  for (const node of view.upstreamOps(layer.ffn.adapter?.input ?? layer.ffn.value, new Set([layer.ffn.residual]))) {
     if (!['MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm'].includes(node.opType)) continue;
     for (const input of node.inputs.slice(0, 2)) {
       const dims = view.constantDims(input);

@@ -7,7 +7,7 @@
  * the previous LayerNorm; otherwise it is the feed-forward block.
  */
 import { isDefaultDomain, type Node } from '../ir/index.js';
-import type { AdapterSite, LayerNorm, TransformerLayer } from './types.js';
+import type { AdapterSite, ExistingAdapter, LayerNorm, TransformerLayer } from './types.js';
 import type { GraphView } from './view.js';
 
 const attentionOps = new Set(['Softmax', 'Attention', 'MultiHeadAttention', 'PackedAttention', 'GroupQueryAttention']);
@@ -107,6 +107,7 @@ export function traceEncoder(view: GraphView, layerNorms: readonly LayerNorm[]):
       siteIndex = attended[0] ? 0 : 1;
     }
     const value = r!.operands[siteIndex]!;
+    const adapter = existingAdapter(view, value);
     const kind = classify(value, stopAtOutputs(pred?.ln));
     sites.push({
       layer: -1,
@@ -117,7 +118,8 @@ export function traceEncoder(view: GraphView, layerNorms: readonly LayerNorm[]):
       residual: r!.operands[1 - siteIndex]!,
       foldedBias: r!.foldedBias,
       layerNorm: ln,
-      projectionWeight: projectionWeight(view, value),
+      projectionWeight: projectionWeight(view, adapter?.input ?? value),
+      ...(adapter ? { adapter } : {}),
     });
   }
 
@@ -149,6 +151,29 @@ export function traceEncoder(view: GraphView, layerNorms: readonly LayerNorm[]):
   }));
   const others = layerNorms.filter((ln) => !inChain.has(ln));
   return { root, layers: numbered, others, notes };
+}
+
+/**
+ * A bottleneck adapter adapterc inserted (in a model it compiled or exported), recognised by its
+ * parameters' names and shape: value = Add(input, Add(MatMul(·, P.up.weight), P.up.bias)) with
+ * P.down.weight [hidden, size]. Seen through, the site's projection is the adapter's input.
+ */
+function existingAdapter(view: GraphView, value: string): ExistingAdapter | undefined {
+  const add = view.producer(value);
+  if (add?.opType !== 'Add' || add.inputs.length !== 2) return undefined;
+  for (const k of [0, 1]) {
+    const up = view.producer(add.inputs[k]!);
+    if (up?.opType !== 'Add') continue;
+    const bias = up.inputs.find((i) => i.endsWith('.up.bias') && view.constant(i) !== undefined);
+    if (bias === undefined) continue;
+    const prefix = bias.slice(0, -'.up.bias'.length);
+    const product = view.producer(up.inputs.find((i) => i !== bias) ?? '');
+    if (product?.opType !== 'MatMul' || product.inputs[1] !== `${prefix}.up.weight`) continue;
+    const down = view.constant(`${prefix}.down.weight`)?.dims;
+    if (down?.length !== 2) continue;
+    return { prefix, size: down[1]!, input: add.inputs[1 - k]! };
+  }
+  return undefined;
 }
 
 /** The output projection's weight behind a site value, through bias Adds, Reshapes and Transposes. */

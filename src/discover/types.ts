@@ -49,6 +49,20 @@ export interface AdapterSite {
   readonly layerNorm: LayerNorm;
   /** The output projection's weight, when it is a constant (2-D). */
   readonly projectionWeight: string | undefined;
+  /**
+   * A bottleneck adapter adapterc already inserted here (a model it compiled or exported): `value`
+   * is its output; it adds up(f(down(input))) to `input`, the projection's result.
+   */
+  readonly adapter?: ExistingAdapter;
+}
+
+export interface ExistingAdapter {
+  /** Its parameters' common prefix, e.g. `adapters.layer.3.ffn`. */
+  readonly prefix: string;
+  /** Bottleneck width: the down-projection's output size. */
+  readonly size: number;
+  /** The value the adapter reads and adds to (the projection's result). */
+  readonly input: string;
 }
 
 export interface TransformerLayer {

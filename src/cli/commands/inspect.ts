@@ -57,6 +57,18 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd());
 }
 
+function adapted(d: Discovery): AdapterSite[] {
+  return d.layers.flatMap((l) => [l.attention, l.ffn]).filter((s): s is AdapterSite => s?.adapter !== undefined);
+}
+
+/** A model adapterc compiled or exported: its adapters, said as such (not taken for the model's own layers). */
+function adaptedRow(d: Discovery): string[][] {
+  const sites = adapted(d);
+  if (sites.length === 0) return [];
+  const sizes = [...new Set(sites.map((s) => s.adapter!.size))].sort((a, b) => a - b);
+  return [['adapted by adapterc', `${sites.length} bottleneck adapter${sites.length === 1 ? '' : 's'} of size ${sizes.join(', ')} (listed below); a new compile adds its adapters after them`]];
+}
+
 export function inspectText(file: string, model: Model, d: Discovery): string {
   const types = new Map([...model.graph.inputs, ...model.graph.outputs].map((v) => [v.name, formatValueType(v)]));
   const dims = [`${d.layers.length} layer${d.layers.length === 1 ? '' : 's'}`, `hidden size ${d.hidden}`];
@@ -72,11 +84,12 @@ export function inspectText(file: string, model: Model, d: Discovery): string {
       ['outputs', d.outputs.map((o) => `${o.name} (${o.role}, ${types.get(o.name) ?? '?'})`).join('; ')],
       ['embedding LayerNorm', d.embeddingLayerNorm ? describeLayerNorm(d.embeddingLayerNorm) : '(none)'],
       ['pooled output', d.pooledOutput ?? '(none)'],
+      ...adaptedRow(d),
     ]),
     '',
     'Adapter sites (each before its residual Add + LayerNorm)',
     ...table([
-      ['layer', 'site', 'tensor', 'residual added by', 'LayerNorm'],
+      ['layer', 'site', 'tensor', 'residual added by', 'LayerNorm', ...(adapted(d).length > 0 ? ['adapter already there'] : [])],
       ...d.layers.flatMap((l) =>
         [l.attention, l.ffn]
           .filter((s): s is AdapterSite => s !== undefined)
@@ -86,6 +99,7 @@ export function inspectText(file: string, model: Model, d: Discovery): string {
             s.foldedBias ? `${s.value} + bias '${s.foldedBias}' (folded; made explicit when adapted)` : s.value,
             `${s.residualNode.opType}${s.residualNode.name ? ` '${s.residualNode.name}'` : ''}`,
             describeLayerNorm(s.layerNorm),
+            s.adapter ? `size ${s.adapter.size} ('${s.adapter.prefix}')` : '',
           ]),
       ),
     ]),
