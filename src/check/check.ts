@@ -12,7 +12,7 @@ import { diagnostic, hasErrors, suggestion, type Diagnostic, type SourceSpan } f
 import type * as A from '../parse/ast.js';
 import { adapterHubSpec, isConfigPath } from '../adapterhub/source.js';
 import { parseSpec } from '../parse/parse.js';
-import { importProblem, readSpecFile, realSpecPath, specFileProblem, type ImportRoots } from './spec-files.js';
+import { importProblem, readSpecFile, realSpecPath, shippedSpecs, specFileProblem, type ImportRoots } from './spec-files.js';
 import { staticConflicts } from './conflicts.js';
 import { readLayerSet } from './layers.js';
 import { adapterSize, hiddenLayerCount, labelCount } from './limits.js';
@@ -90,7 +90,8 @@ export const defaults = {
 };
 
 export function checkSpecFile(file: string, host: SpecHost = fileSystemHost, options: CheckOptions = {}): CheckResult {
-  const folders = [path.dirname(path.resolve(file)), ...(options.importRoots ?? []).map((r) => path.resolve(r))];
+  const shipped = shippedSpecs();
+  const folders = [path.dirname(path.resolve(file)), ...(options.importRoots ?? []).map((r) => path.resolve(r)), ...(shipped ? [shipped] : [])];
   const checker = new Checker(host, { folders, realpath: (f) => (host.realpath ? host.realpath(f) : f) });
   const scope = checker.evaluateFile(path.normalize(file), undefined);
   const plan = scope && !hasErrors(checker.diagnostics) ? checker.finish(scope, path.normalize(file)) : undefined;

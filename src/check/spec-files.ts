@@ -4,8 +4,9 @@
  * hang on, any file of the machine: only regular `.adp` files, inside the importing spec's folder
  * tree or a folder the caller names, are read, and code frames show at most one clipped line.
  */
-import { closeSync, fstatSync, openSync, readSync, constants, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diagnostic, type Diagnostic, type SourceSpan } from '../diagnostics/index.js';
 
 /** A spec larger than this is refused before it is read (the largest checked-in spec has 2 KB). */
@@ -89,4 +90,28 @@ export function importProblem(written: string, target: string, at: SourceSpan, r
     return diagnostic('ADP1206', { path: written, roots: roots.folders.join(', ') }, { span: at }, `move it under ${root}, or name the folder that holds it with --import-root (importRoots in the library)`);
   }
   return undefined;
+}
+
+let shipped: string | null | undefined;
+/**
+ * adapterc's own `specs/` folder (the variants of the paper, shipped in the package): a library
+ * meant to be imported (`import ".../specs/houlsby.adp"`), so always an import root. Found by
+ * walking up from this module to adapterc's package.json, from src/, dist/ or the bundle alike.
+ */
+export function shippedSpecs(): string | undefined {
+  if (shipped !== undefined) return shipped ?? undefined;
+  shipped = null;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (manifest.name === 'adapterc' && existsSync(path.join(dir, 'specs'))) {
+        shipped = path.join(dir, 'specs');
+        break;
+      }
+    } catch {
+      // No package.json here: look further up.
+    }
+  }
+  return shipped ?? undefined;
 }

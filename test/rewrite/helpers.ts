@@ -76,7 +76,7 @@ export function errorCodes(fn: () => unknown): string[] {
   try {
     fn();
   } catch (error) {
-    if (error instanceof AdapterError) return [...new Set(error.diagnostics.map((d) => d.code))].sort();
+    if (error instanceof AdapterError) return [...new Set(error.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].sort();
     throw error;
   }
   return [];
