@@ -31,10 +31,18 @@ describe('adapterc --help and dispatch', () => {
     expect(r.stderr).toContain("did you mean 'check'?");
   });
 
-  it('rejects unknown options with exit 1', async () => {
+  it('rejects unknown options with exit 1, a "did you mean", and balanced quotes', async () => {
     const r = await cli(['check', 'specs/houlsby.adp', '--jsn']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Unknown option '--jsn'");
+    expect(r.stderr).toContain("error ADP4001: Unknown option '--jsn' for 'adapterc check'.");
+    expect(r.stderr).toContain("help: did you mean '--json'?");
+    // What train takes from the spec is said so; nothing close lists the options.
+    expect((await cli(['train', 'x', '--lr', '3'])).stderr).toContain("the learning rate is the spec's (train { optimizer adamw(lr …) })");
+    expect((await cli(['fmt', 'x', '--zzzzzz'])).stderr).toContain('its options are --check, --stdout');
+    for (const args of [['check', 'x', '--jsn'], ['export', 'x', '--adapters'], ['train', 'x', '--vocab']]) {
+      const message = (await cli(args)).stderr.split('\n')[0]!;
+      expect((message.match(/'/g) ?? []).length % 2, message).toBe(0);
+    }
   });
 
   it('keeps the version in step with package.json', () => {
@@ -100,7 +108,10 @@ describe('adapterc fmt', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-fmt-'));
     const file = path.join(dir, 's.adp');
     writeFileSync(file, '# s\nadapter  b { size 8 activation relu }\nplace b after ffn,attention in layers 0 .. 1 # two\n');
-    expect((await cli(['fmt', '--check', 's.adp'], dir)).code).toBe(1);
+    const checked = await cli(['fmt', '--check', 's.adp'], dir);
+    expect(checked.code).toBe(1);
+    // --check shows what formatting would change, as a unified diff.
+    expect(checked.stdout).toContain('s.adp: not in canonical form\n--- s.adp\n+++ s.adp (formatted)\n@@ -1,3 +1,7 @@\n # s\n-adapter  b { size 8 activation relu }\n-place b after ffn,attention in layers 0 .. 1 # two\n+adapter b {\n+  size 8\n+  activation relu\n+}\n+\n+place b after ffn, attention in layers 0..1  # two\n');
     const r = await cli(['fmt', 's.adp'], dir);
     expect(r.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe('# s\nadapter b {\n  size 8\n  activation relu\n}\n\nplace b after ffn, attention in layers 0..1  # two\n');

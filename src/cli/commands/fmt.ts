@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 import { readFileSync } from 'node:fs';
+import { createTwoFilesPatch } from 'diff';
 
 const help = `Usage: adapterc fmt <spec.adp>... [--check | --stdout]
 
@@ -15,11 +16,18 @@ target/seed), comments kept. Formatting never changes what a spec means. A spec 
 errors is left untouched and the errors are reported.
 
 Options:
-  --check     change nothing; list the files that are not in canonical form and exit 1 if any
+  --check     change nothing; list the files that are not in canonical form, each with the diff
+              formatting would apply, and exit 1 if any
   --stdout    print the formatted text instead of rewriting the file (one spec only)
   -h, --help  show this help
 
 Exit codes: 0 done (or, with --check, all formatted), 1 syntax errors or unformatted files, 2 internal error.`;
+
+/** What `fmt` would change, as a unified diff (jsdiff's). */
+function formattingDiff(file: string, before: string, after: string): string {
+  const patch = createTwoFilesPatch(file, `${file} (formatted)`, before, after, undefined, undefined, { context: 2 });
+  return patch.split('\n').filter((line) => !/^=+$/.test(line)).join('\n').replace(/\n$/, '');
+}
 
 export const fmtCommand: Command = {
   name: 'fmt',
@@ -33,6 +41,7 @@ export const fmtCommand: Command = {
     const problems: Diagnostic[] = [];
     const sources = new Map<string, string>();
     const unformatted: string[] = [];
+    const formattedText = new Map<string, string>();
     for (const given of positionals) {
       const file = inputPath(io.cwd, given);
       let text: string;
@@ -49,6 +58,7 @@ export const fmtCommand: Command = {
         continue;
       }
       const formatted = printSpec(parsed.spec);
+      formattedText.set(given, formatted);
       if (values['stdout']) io.stdout(formatted.replace(/\n$/, ''));
       else if (formatted !== text) {
         unformatted.push(given);
@@ -57,7 +67,7 @@ export const fmtCommand: Command = {
     }
     if (problems.length > 0) throw new AdapterError(problems, sources);
     if (values['check']) {
-      for (const f of unformatted) io.stdout(`${f}: not in canonical form`);
+      for (const f of unformatted) io.stdout(`${f}: not in canonical form\n${formattingDiff(f, sources.get(inputPath(io.cwd, f))!, formattedText.get(f)!)}`);
       return unformatted.length > 0 ? ExitCode.userError : ExitCode.ok;
     }
     if (!values['stdout']) for (const f of unformatted) io.stdout(`formatted ${f}`);

@@ -64,6 +64,10 @@ function integerOption(values: Readonly<Record<string, unknown>>, name: string):
   return Number(text);
 }
 
+/** What users look for among train's options but the spec sets (the artifacts are compiled from it). */
+const fromSpec = (what: string) => `the ${what} is the spec's (train { ${what === 'learning rate' ? 'optimizer adamw(lr …)' : what === 'schedule' ? 'schedule …' : 'optimizer …'} }): change it there and compile again`;
+const ELSEWHERE: Readonly<Record<string, string>> = { lr: fromSpec('learning rate'), 'learning-rate': fromSpec('learning rate'), schedule: fromSpec('schedule'), optimizer: fromSpec('optimizer'), 'weight-decay': fromSpec('optimizer') };
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train compiled artifacts on label<TAB>text or JSONL data; keeps the best epoch as a checkpoint',
@@ -84,7 +88,7 @@ export const trainCommand: Command = {
       runtime: { type: 'string' },
       threads: { type: 'string' },
       'execution-provider': { type: 'string' },
-    });
+    }, ELSEWHERE);
     const [artifacts] = expectPositionals('train', positionals, ['artifacts']);
     for (const required of ['train', 'vocab'] as const) {
       if (values[required] === undefined) {
