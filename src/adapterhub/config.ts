@@ -165,7 +165,8 @@ export function translateConfig(config: AdapterHubConfig, adapter: string, origi
   const initLine = options.weightsFrom === undefined ? '  init normal(std 0.02)' : `  init adapterhub(folder "${options.weightsFrom}")`;
   const body = (factor: number) => [`  reduction ${factor}`, `  activation ${activation}`, initLine].join('\n');
   const head = options.head;
-  const train = head === undefined ? [] : ['', `train {\n  head classifier(labels ${head.labels}, from ${head.from}, adapterhub "${head.folder}")\n}`];
+  // As AdapterHub's train_adapter: the adapters and the head train.
+  const train = head === undefined ? [] : ['', `train {\n  trainable adapters, head\n  head classifier(labels ${head.labels}, from ${head.from}, adapterhub "${head.folder}")\n}`];
   const text = [
     `# AdapterHub config: ${origin}`,
     '# Translated by adapterc from-adapterhub: the adapters and where they go. Import this from a',

@@ -12,7 +12,7 @@ import { diagnostic, hasErrors, suggestion, type Diagnostic, type SourceSpan } f
 import type * as A from '../parse/ast.js';
 import { adapterHubSpec, isConfigPath } from '../adapterhub/source.js';
 import { parseSpec } from '../parse/parse.js';
-import { importProblem, readSpecFile, realSpecPath, shippedSpecs, specFileProblem, type ImportRoots } from './spec-files.js';
+import { importProblem, outsideRoots, readSpecFile, realSpecPath, shippedSpecs, specFileProblem, type ImportRoots } from './spec-files.js';
 import { staticConflicts } from './conflicts.js';
 import { readLayerSet } from './layers.js';
 import { adapterSize, hiddenLayerCount, labelCount } from './limits.js';
@@ -222,6 +222,12 @@ class Checker {
     }
     imported.add(key);
     if (this.evaluated.has(key)) return this.evaluated.get(key);
+    // A folder is read (its JSON, then its weights) only inside the import roots, as specs are.
+    const outside = isConfigPath(input, baseDir, read) ? outsideRoots(`${ADAPTERHUB_SCHEME}${input}`, path.resolve(baseDir, input), at, this.roots) : undefined;
+    if (outside) {
+      this.report(outside);
+      return undefined;
+    }
     const translated = adapterHubSpec({ input, baseDir, read, withWeights: true });
     for (const d of translated.diagnostics) this.report({ ...d, file: at.file, span: at });
     if (translated.text === undefined || hasErrors(translated.diagnostics)) {
@@ -235,6 +241,14 @@ class Checker {
     const scope = this.evaluateStatements(parsed.spec);
     this.evaluated.set(key, scope);
     return scope;
+  }
+
+  /** An AdapterHub folder a spec names (relative to the spec), checked against the import roots. */
+  private adapterHubFolder(span: SourceSpan, written: string): string {
+    const folder = relativeToSpec(span, written);
+    const outside = outsideRoots(written, folder, span, this.roots);
+    if (outside) this.report(outside);
+    return folder;
   }
 
   private evaluateStatements(spec: A.SpecFile): Scope {
@@ -395,7 +409,7 @@ class Checker {
     if (kind === 'adapterhub') {
       const o = readOptions(call, { options: { folder: stringValue }, required: ['folder'] }, this.report);
       const folder = o.get('folder') as string | undefined;
-      return folder === undefined ? undefined : { kind: 'adapterhub', folder: relativeToSpec(call.span, folder), span: call.span };
+      return folder === undefined ? undefined : { kind: 'adapterhub', folder: this.adapterHubFolder(call.span, folder), span: call.span };
     }
     return undefined;
   }
@@ -522,7 +536,7 @@ class Checker {
         kind: 'classifier',
         labels,
         from: (o.get('from') as 'pooled' | 'first_token' | undefined) ?? 'pooled',
-        ...(folder === undefined ? {} : { adapterhub: { folder: relativeToSpec(call.span, folder), span: call.span } }),
+        ...(folder === undefined ? {} : { adapterhub: { folder: this.adapterHubFolder(call.span, folder), span: call.span } }),
       };
     }
     return undefined;

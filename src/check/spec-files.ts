@@ -81,6 +81,14 @@ export function importProblem(written: string, target: string, at: SourceSpan, r
   if (path.extname(target) !== '.adp') {
     return diagnostic('ADP1205', { path: written }, { span: at }, 'imports name spec files, which end in .adp');
   }
+  return outsideRoots(written, target, at, roots);
+}
+
+/**
+ * ADP1206 when `target` (a spec, or an AdapterHub adapter folder a spec names) lies outside every
+ * import root, by its path or through a symbolic link; undefined when it may be read.
+ */
+export function outsideRoots(written: string, target: string, at: SourceSpan, roots: ImportRoots): Diagnostic | undefined {
   const absolute = path.resolve(target);
   const real = roots.realpath(absolute);
   const allowed = (f: string) => roots.folders.some((root) => inside(f, root) || inside(f, roots.realpath(root) ?? root));

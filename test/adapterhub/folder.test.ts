@@ -111,6 +111,15 @@ describe('init adapterhub', () => {
     for (const [name, values] of before) expect(after.get(name), name).toEqual(values);
     // What cannot be translated is reported at the import's string.
     expect(await refusal('import "adapterhub:seq_bn"\n\ntrain {\n  head classifier(labels 2, from first_token)\n}\n')).toMatch(/^ADP6002 The AdapterHub option original_ln_before=True .* @refused-\w+\.adp:1 /);
+    // A folder outside the spec's folder tree (and every --import-root) is not read, as imported specs are not.
+    mkdirSync(path.join(dir, 'inner'), { recursive: true });
+    for (const text of ['import "adapterhub:../hub3/task"\n', `${ADAPTER('adapterhub(folder "../hub3/task")')}${TRAIN('classifier(labels 3, from first_token)')}${PLACES}`]) {
+      const inner = path.join(dir, 'inner', 'outside.adp');
+      writeFileSync(inner, text);
+      const out = await compileApi({ spec: inner, model, out: path.join(dir, 'inner', 'out') }).then(() => 'compiled', (e: AdapterError) => e.diagnostics.map((d) => d.code).join(','));
+      expect(out, text).toBe('ADP1206');
+      expect(await compileApi({ spec: inner, model, out: path.join(dir, 'inner', 'out'), importRoots: [dir] }).then(() => 'compiled'), text).toBe('compiled');
+    }
     expect(await refusal('import "adapterhub:nowhere/"\n')).toMatch(/^ADP6001 .*nowhere\/adapter_config\.json' cannot be translated: it cannot be read\. @refused-\w+\.adp:1 /);
   });
 });
