@@ -138,7 +138,7 @@ export const catalogue = {
   ADP5009: error((a: { file: string }) => `'${a.file}' holds no examples.`),
   ADP5010: error((a: { name: string; reason: string }) => `The training model's input '${a.name}' cannot be fed: ${a.reason}.`),
   ADP5011: error((a: { value: string; step: number }) => `The training loss became ${a.value} at step ${a.step}.`),
-  ADP5012: warning((a: { count: number; total: number; file: string; length: number }) => `${a.count} of ${a.total} examples in '${a.file}' were cut to ${a.length} tokens.`),
+  ADP5012: warning((a: { count: number; total: number; file: string; length: number }) => `${a.count} of the ${a.total} examples read from '${a.file}' were cut to ${a.length} tokens.`),
   ADP5013: error((a: { file: string; providers: string; reason: string }) => `onnxruntime-node cannot open '${a.file}' with the execution provider(s) ${a.providers}: ${a.reason}.`),
 
   // ADP5050–5099: `adapterc export` (merging a checkpoint, adapters files, dropping layers)

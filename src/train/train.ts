@@ -159,6 +159,41 @@ interface Setup {
   readonly batchSize: number;
 }
 
+/** How many of a file's examples were tokenized, and how many of those were cut to the max length. */
+interface Tokenized {
+  readonly file: string;
+  seen: number;
+  cut: number;
+}
+
+/**
+ * Examples whose token ids are computed when a batch first needs them, then kept: a short run over
+ * a large file tokenizes only what it trains on (`--max-steps 30` on SST-2's 67,349 sentences read
+ * them all first: seconds of silence and the memory of every encoding). `tally` counts as it goes.
+ */
+function encodeLazily(examples: readonly Example[], setup: Setup, tally: Tokenized): EncodedExample[] {
+  return examples.map((e) => {
+    let ids: readonly number[] | undefined;
+    return {
+      label: e.label,
+      get ids(): readonly number[] {
+        if (ids === undefined) {
+          const encoded = setup.tokenizer.encode(e.text, setup.maxLength);
+          ids = encoded.ids;
+          tally.seen++;
+          if (encoded.truncated) tally.cut++;
+        }
+        return ids;
+      },
+    };
+  });
+}
+
+function truncationWarning(tally: Tokenized, setup: Setup): Diagnostic[] {
+  return tally.cut === 0 ? [] : [diagnostic('ADP5012', { count: tally.cut, total: tally.seen, file: tally.file, length: setup.maxLength }, { file: tally.file }, 'raise --max-length to keep more of each sentence (slower)')];
+}
+
+/** Masked LM: every sentence encoded up front, since one without a maskable token is dropped. */
 function encodeAll(examples: readonly Example[], setup: Setup, file: string, warnings: Diagnostic[]): EncodedExample[] {
   let truncated = 0;
   const out = examples.map((e) => {
@@ -283,8 +318,15 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
 
   const readOptions = { kind: info.task, ...(info.classes === undefined ? {} : { classes: info.classes }) };
   const read = (file: string): Example[] => (info.task === 'masked_lm' ? readSentencesFile(resolve(file), file) : readExamplesFile(resolve(file), { ...readOptions, name: file }));
-  const trainExamples = encodeAll(read(options.train), setup, options.train, warnings);
-  const devExamples = options.dev === undefined ? undefined : encodeAll(read(options.dev), setup, options.dev, warnings);
+  const tallies: Tokenized[] = [];
+  const encode = (file: string): EncodedExample[] => {
+    if (masking !== undefined) return encodeAll(read(file), setup, file, warnings);
+    const tally: Tokenized = { file, seen: 0, cut: 0 };
+    tallies.push(tally);
+    return encodeLazily(read(file), setup, tally);
+  };
+  const trainExamples = encode(options.train);
+  const devExamples = options.dev === undefined ? undefined : encode(options.dev);
   if (warnings.length > 0) events.warnings?.(warnings);
   const dropLast = info.staticBatch !== undefined;
   const batchesPerEpoch = dropLast ? Math.floor(trainExamples.length / batchSize) : Math.ceil(trainExamples.length / batchSize);
@@ -371,6 +413,10 @@ export async function trainArtifacts(options: TrainOptions, events: TrainEvents 
       if (improved) best = { epoch, metric, parameters: await session.trainable(), record };
       say(`epoch ${epoch}/${runEpochs}: train loss ${record.trainLoss.toFixed(4)}${dev === undefined ? '' : `, ${formatEval(info.task, dev)}`}${improved && dev !== undefined ? '  (best so far)' : ''}  [${record.seconds.toFixed(1)} s]`);
     }
+
+    // Said once per file, over the examples the run tokenized (all of them after a full epoch).
+    const cut = tallies.flatMap((t) => truncationWarning(t, setup));
+    if (cut.length > 0) events.warnings?.(cut);
 
     const out = options.out === undefined ? path.join(folder, 'trained') : resolve(options.out);
     try {

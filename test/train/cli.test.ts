@@ -94,7 +94,7 @@ describe('adapterc train on a tiny model', () => {
 });
 
 describe('adapterc train with texts longer than the model\'s position table (issue 22, item 8)', () => {
-  it('by default cuts them to the model\'s 64 positions and says so once, before training; no ONNX Runtime error', async () => {
+  it('by default cuts them to the model\'s 64 positions and says so once; no ONNX Runtime error', async () => {
     const long = path.join(dir, 'long.tsv');
     // About 200 tokens each, over the default --max-length 128 and the tiny model's 64 positions.
     writeFileSync(long, `label\tsentence\n${sentences(16, 0).map(([l, s]) => `${l}\t${Array(30).fill(s).join(' ')}`).join('\n')}\n`);
@@ -102,7 +102,15 @@ describe('adapterc train with texts longer than the model\'s position table (iss
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('max length 64');
     expect(r.stderr.match(/warning ADP5012/g)).toHaveLength(1);
-    expect(r.stderr).toContain(`warning ADP5012: 16 of 16 examples in '${long}' were cut to 64 tokens.`);
+    expect(r.stderr).toContain(`warning ADP5012: 16 of the 16 examples read from '${long}' were cut to 64 tokens.`);
+  });
+
+  it('tokenizes only what the run trains on (issue 21): one step of 8 reads 8 of the 16 sentences', async () => {
+    const long = path.join(dir, 'long-lazy.tsv');
+    writeFileSync(long, `label\tsentence\n${sentences(16, 0).map(([l, s]) => `${l}\t${Array(30).fill(s).join(' ')}`).join('\n')}\n`);
+    const r = await cli(['train', classify, '--train', long, '--vocab', vocab, '--batch-size', '8', '--max-steps', '1', '-o', path.join(dir, 'lazy-out')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning ADP5012: 8 of the 8 examples read from '${long}' were cut to 64 tokens.`);
   });
 });
 
