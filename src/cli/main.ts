@@ -5,6 +5,7 @@
 import { AdapterError, diagnostic, renderDiagnostics } from '../diagnostics/index.js';
 import { closestMatch } from '../diagnostics/suggest.js';
 import { commands } from './commands/index.js';
+import { failureJson } from './json.js';
 import { ExitCode, processIo, type CliIo } from './io.js';
 import { VERSION } from '../version.js';
 
@@ -51,6 +52,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   try {
     return await command.run(rest, io);
   } catch (error) {
+    // With --json, bad input is JSON on standard output too (the text still goes to standard error).
+    if (error instanceof AdapterError && rest.includes('--json')) io.stdout(failureJson(error.diagnostics));
     return reportFailure(error, io);
   }
 }

@@ -6,6 +6,7 @@ import { ADAPTED_MODEL } from '../../emit/inference.js';
 import { renderSummary } from '../../rewrite/summary.js';
 import { recordStages, renderStageTimes, stageTimes } from '../../util/stages.js';
 import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
+import { diagnosticJson, jsonOption, okJson } from '../json.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 /** Said after every shared-base compile: which runtimes load the layout as it is. */
@@ -14,7 +15,7 @@ const SHARED_BASE_RUNTIMES = `note: the training and eval models read their froz
   verified here); onnxruntime-web loads models from buffers and cannot: 'adapterc train' (and
   src/runtime) inline base.data for it.`;
 
-const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference] [--timings] [--import-root DIR]
+const help = `Usage: adapterc compile <spec.adp> <model.onnx> [-o <folder>] [--layout default|shared-base] [--allow-cpu-fallback] [--inference] [--timings] [--import-root DIR] [--json]
 
 Checks the spec, finds the adapter sites in the model, inserts the adapters the spec places
 (h + up(f(down(h))) before each residual Add + LayerNorm, initialized from the spec's seed), adds
@@ -45,6 +46,7 @@ Options:
                    the checkpoint holds only what trains, and every task compiled against the
                    same model writes the same base.data byte for byte). See README, "Layouts".
   --timings        print the wall time of each stage to stderr
+  --json           print what was written and the summary as JSON (errors too)
   --import-root DIR
                    a folder the spec's imports may read besides the spec's own folder tree
                    (repeatable; imports elsewhere are refused)
@@ -74,6 +76,7 @@ export const compileCommand: Command = {
       layout: { type: 'string' },
       timings: { type: 'boolean' },
       ...importRootOption,
+      ...jsonOption,
     });
     const startup = performance.now();
     if (values['timings']) recordStages();
@@ -93,6 +96,10 @@ export const compileCommand: Command = {
       importRoots: importRootsOf(values),
     });
     if (result.warnings.length > 0) io.stderr(renderDiagnostics(result.warnings, result.sources));
+    if (values['json']) {
+      io.stdout(okJson({ out: result.out, files: result.files, summary: result.summary, warnings: result.warnings.map(diagnosticJson) }));
+      return ExitCode.ok;
+    }
     const written = result.files.filter((f) => f !== 'summary.json');
     io.stdout(`${renderSummary(result.summary)}\n\nwrote ${values['inference'] ? path.join(result.out, ADAPTED_MODEL) : written.join(', ')} and ${values['inference'] ? path.join(result.out, 'summary.json') : `summary.json to ${result.out}`}`);
     if (layout === 'shared-base' && !values['inference']) io.stdout(SHARED_BASE_RUNTIMES);

@@ -1,11 +1,12 @@
 /** `adapterc export`: trained artifacts → an inference model, a small adapters file, or both joined again. */
 import * as path from 'node:path';
-import { exportModel } from '../../api/export.js';
+import { exportModel, type ExportResult } from '../../api/export.js';
 import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/index.js';
 import { ADAPTED_MODEL } from '../../emit/inference.js';
 import { describeLayers, type DropResult } from '../../export/index.js';
 import { elementCount, type Tensor } from '../../ir/index.js';
 import { parseCommandArgs } from '../args.js';
+import { diagnosticJson, jsonOption, okJson } from '../json.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
 const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head]
@@ -52,6 +53,7 @@ Options:
                          compile other specs against
   --name NAME            for --adapterhub: the adapter's name in AdapterHub (default: the
                          output folder's name)
+  --json                 print what was written as JSON (errors too)
   --drop-layers LAYERS   remove the adapters of these layers (the paper's ablation; faster
                          inference): '0..4', '0, 2, 4', '-1' (the last), 'all except 10..11'.
                          The residual path reads the layer's hidden state directly again.
@@ -97,6 +99,7 @@ export const exportCommand: Command = {
       'without-head': { type: 'boolean' },
       adapterhub: { type: 'boolean' },
       name: { type: 'string' },
+      ...jsonOption,
     });
     const str = (name: string) => values[name] as string | undefined;
     const attach = str('base') !== undefined || str('adapters') !== undefined;
@@ -127,6 +130,11 @@ export const exportCommand: Command = {
           : { ...common, ...checkpoint, kind: 'merged', artifacts: positionals[0]!, withoutHead: values['without-head'] === true },
     );
     const { warnings } = result;
+    if (values['json']) {
+      if (warnings.length > 0) io.stderr(renderDiagnostics(warnings));
+      io.stdout(okJson(exportJson(result)));
+      return ExitCode.ok;
+    }
     const lines: string[] = [];
     if (result.kind === 'attach') {
       const { record } = result.attached.file;
@@ -170,6 +178,21 @@ export const exportCommand: Command = {
 };
 
 
+
+/** What export wrote, as data (--json). */
+function exportJson(result: ExportResult) {
+  const common = { kind: result.kind, out: result.out, warnings: result.warnings.map(diagnosticJson) };
+  switch (result.kind) {
+    case 'merged':
+      return { ...common, source: result.source, parameters: parameterCount(result.merged.parameters.tensors), tensors: result.merged.parameters.tensors.length, droppedLayers: [...new Set(result.merged.drop?.dropped.map((a) => a.layer) ?? [])] };
+    case 'adapters':
+      return { ...common, source: result.source, spec: result.spec, bytes: result.bytes, parameters: parameterCount(result.exported.tensors), tensors: result.exported.tensors.length, base: result.exported.record.base };
+    case 'attach':
+      return { ...common, adapters: result.attached.file.record.adapters.length, droppedLayers: result.attached.droppedLayers };
+    case 'adapterhub':
+      return { ...common, source: result.source, name: result.exported.name, files: [...result.exported.files.keys()], config: result.exported.config, head: result.exported.head };
+  }
+}
 
 /** A path relative to `cwd` when it lies below it, else absolute. */
 function shortPath(cwd: string, file: string): string {

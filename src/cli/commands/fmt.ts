@@ -4,6 +4,7 @@ import { printSpec } from '../../print/print.js';
 import { AdapterError, diagnostic, hasErrors, type Diagnostic } from '../../diagnostics/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { inputPath, parseCommandArgs } from '../args.js';
+import { jsonOption, okJson } from '../json.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 import { readFileSync } from 'node:fs';
 import { createTwoFilesPatch } from 'diff';
@@ -19,6 +20,8 @@ Options:
   --check     change nothing; list the files that are not in canonical form, each with the diff
               formatting would apply, and exit 1 if any
   --stdout    print the formatted text instead of rewriting the file (one spec only)
+  --json      print, per file, whether it was canonical (and the diff, the text or that it was
+              rewritten) as JSON (errors too)
   -h, --help  show this help
 
 Exit codes: 0 done (or, with --check, all formatted), 1 syntax errors or unformatted files, 2 internal error.`;
@@ -34,7 +37,8 @@ export const fmtCommand: Command = {
   summary: 'rewrite specs in canonical form (--check to only verify)',
   help,
   async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-    const { values, positionals } = parseCommandArgs('fmt', argv, { check: { type: 'boolean' }, stdout: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs('fmt', argv, { check: { type: 'boolean' }, stdout: { type: 'boolean' }, ...jsonOption });
+    const json = values['json'] === true;
     if (positionals.length === 0 || (values['stdout'] && positionals.length !== 1) || (values['stdout'] && values['check'])) {
       throw new AdapterError([diagnostic('ADP4001', { text: "'adapterc fmt' takes one or more spec files, or exactly one with --stdout (not with --check)." }, undefined, "run 'adapterc fmt --help'")]);
     }
@@ -59,13 +63,24 @@ export const fmtCommand: Command = {
       }
       const formatted = printSpec(parsed.spec);
       formattedText.set(given, formatted);
-      if (values['stdout']) io.stdout(formatted.replace(/\n$/, ''));
+      if (values['stdout'] && !json) io.stdout(formatted.replace(/\n$/, ''));
       else if (formatted !== text) {
         unformatted.push(given);
         if (!values['check']) writeFileAtomic(file, formatted);
       }
     }
     if (problems.length > 0) throw new AdapterError(problems, sources);
+    if (json) {
+      const files = positionals.map((f) => ({
+        file: f,
+        canonical: !unformatted.includes(f),
+        ...(unformatted.includes(f) && values['check'] ? { diff: formattingDiff(f, sources.get(inputPath(io.cwd, f))!, formattedText.get(f)!) } : {}),
+        ...(values['stdout'] ? { text: formattedText.get(f) } : {}),
+        ...(unformatted.includes(f) && !values['check'] && !values['stdout'] ? { rewritten: true } : {}),
+      }));
+      io.stdout(okJson({ files }));
+      return values['check'] && unformatted.length > 0 ? ExitCode.userError : ExitCode.ok;
+    }
     if (values['check']) {
       for (const f of unformatted) io.stdout(`${f}: not in canonical form\n${formattingDiff(f, sources.get(inputPath(io.cwd, f))!, formattedText.get(f)!)}`);
       return unformatted.length > 0 ? ExitCode.userError : ExitCode.ok;

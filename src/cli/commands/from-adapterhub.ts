@@ -4,6 +4,7 @@ import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/i
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { inputPath, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
+import { diagnosticJson, jsonOption, okJson } from '../json.js';
 
 const help = `Usage: adapterc from-adapterhub <config> [-o spec.adp] [--name NAME]
 
@@ -24,6 +25,7 @@ The text defines and places adapters only: import it from a spec with a train bl
 Options:
   -o, --out FILE   write the text to FILE (atomically) instead of printing it
   --name NAME      the adapter definition's name (default: the config's name, or the folder's adapter)
+  --json           print the text and the resolved AdapterHub config as JSON (errors too)
   -h, --help       show this help
 
 Exit codes: 0 ok, 1 bad input (nothing written), 2 internal error.`;
@@ -33,7 +35,7 @@ export const fromAdapterHubCommand: Command = {
   summary: 'translate an AdapterHub adapter config (string, adapter_config.json, folder) into spec text',
   help,
   async run(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-    const { values, positionals } = parseCommandArgs('from-adapterhub', argv, { out: { type: 'string', short: 'o' }, name: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs('from-adapterhub', argv, { out: { type: 'string', short: 'o' }, name: { type: 'string' }, ...jsonOption });
     if (positionals.length !== 1) {
       throw new AdapterError([diagnostic('ADP4001', { text: `'adapterc from-adapterhub' takes one config (a string, an adapter_config.json or its folder), but was given ${positionals.length === 0 ? 'nothing' : positionals.length}.` }, undefined, "run 'adapterc from-adapterhub --help'")]);
     }
@@ -41,11 +43,9 @@ export const fromAdapterHubCommand: Command = {
     const result = fromAdapterHub(positionals[0]!, { cwd: io.cwd, ...(name === undefined ? {} : { name }) });
     if (result.warnings.length > 0) io.stderr(renderDiagnostics(result.warnings));
     const out = values['out'] as string | undefined;
-    if (out === undefined) io.stdout(result.text.replace(/\n$/, ''));
-    else {
-      writeFileAtomic(inputPath(io.cwd, out), result.text);
-      io.stdout(`wrote ${out}`);
-    }
+    if (out !== undefined) writeFileAtomic(inputPath(io.cwd, out), result.text);
+    if (values['json']) io.stdout(okJson({ text: result.text, config: result.config, ...(out === undefined ? {} : { out }), warnings: result.warnings.map(diagnosticJson) }));
+    else io.stdout(out === undefined ? result.text.replace(/\n$/, '') : `wrote ${out}`);
     return ExitCode.ok;
   },
 };

@@ -6,6 +6,7 @@ import { CUDA_KERNELS_RELEASE } from '../../target/cuda.js';
 import { coverageText } from '../../target/report.js';
 import { expectPositionals, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
+import { okJson } from '../json.js';
 
 const help = `Usage: adapterc inspect <model.onnx> [--json] [--target cuda]
        adapterc inspect <artifacts folder> [--json]
@@ -38,11 +39,11 @@ export const inspectCommand: Command = {
     const [given] = expectPositionals('inspect', positionals, ['model.onnx']);
     const result = await inspect(given!, { cwd: io.cwd, ...(values['target'] === undefined ? {} : { target: values['target'] as 'cuda' }) });
     if (result.kind === 'artifacts') {
-      io.stdout(values['json'] ? JSON.stringify({ release: CUDA_KERNELS_RELEASE, coverage: result.coverage }, null, 2) : coverageText(result.coverage));
+      io.stdout(values['json'] ? okJson({ release: CUDA_KERNELS_RELEASE, coverage: result.coverage }) : coverageText(result.coverage));
       return ExitCode.ok;
     }
     const { cuda } = result;
-    if (values['json']) io.stdout(JSON.stringify({ ...result.findings, ...(cuda ? { cuda: { release: CUDA_KERNELS_RELEASE, ...cuda } } : {}) }, null, 2));
+    if (values['json']) io.stdout(okJson({ ...result.findings, ...(cuda ? { cuda: { release: CUDA_KERNELS_RELEASE, ...cuda } } : {}) }));
     else io.stdout(inspectText(given!, result.model, result.discovery) + (cuda ? `\n\n${coverageText([cuda])}` : ''));
     return ExitCode.ok;
   },

@@ -1,10 +1,11 @@
 /** `adapterc predict` and `adapterc eval`: a trained model on sentences, in onnxruntime-node. */
 import { readFileSync } from 'node:fs';
 import { evaluate, predict, type PredictResult } from '../../api/predict.js';
-import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
+import { AdapterError, diagnostic } from '../../diagnostics/index.js';
 import { parseSentences } from '../../train/data.js';
 import { parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
+import { jsonOption, okJson } from '../json.js';
 
 const shared = `  --vocab PATH       the model's vocab.txt, or its folder (vocab.txt or tokenizer.json) (required)
   --batch-size N     sentences per run (default 32)
@@ -43,7 +44,7 @@ ${shared}
 
 Exit codes: 0 ok, 1 bad input, 2 internal error.`;
 
-const options = { vocab: { type: 'string' }, 'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = { vocab: { type: 'string' }, 'batch-size': { type: 'string' }, 'max-length': { type: 'string' }, ...jsonOption } as const;
 
 function usage(command: string, text: string): AdapterError {
   return new AdapterError([diagnostic('ADP4001', { text }, undefined, `run 'adapterc ${command} --help' for its usage`)]);
@@ -56,22 +57,11 @@ function wholeNumber(name: string, value: unknown): number | undefined {
   return n;
 }
 
-function diagnosticsJson(ds: readonly Diagnostic[]) {
-  return ds.map((d) => ({ code: d.code, severity: d.severity, message: d.message, ...(d.file ? { file: d.file } : {}), ...(d.span ? { line: d.span.start.line, column: d.span.start.column } : {}), ...(d.hint ? { hint: d.hint } : {}) }));
-}
-
-/** Runs `body`; with --json, a failure is also printed as JSON on standard output. */
-async function run(json: boolean, io: CliIo, body: () => Promise<unknown>): Promise<ExitCode> {
-  try {
-    const result = await body();
-    if (json) io.stdout(JSON.stringify({ ok: true, ...(result as object) }, null, 2));
-    return ExitCode.ok;
-  } catch (error) {
-    if (!(error instanceof AdapterError) || !json) throw error;
-    io.stdout(JSON.stringify({ ok: false, diagnostics: diagnosticsJson(error.diagnostics) }, null, 2));
-    io.stderr(renderDiagnostics(error.diagnostics, error.sources));
-    return ExitCode.userError;
-  }
+/** Runs `body`; with --json its result is printed as JSON (a failure is, by the CLI, for every command). */
+async function run(json: boolean, io: CliIo, body: () => Promise<object>): Promise<ExitCode> {
+  const result = await body();
+  if (json) io.stdout(okJson(result));
+  return ExitCode.ok;
 }
 
 function common(command: string, values: Record<string, unknown>, io: CliIo) {

@@ -4,6 +4,7 @@ import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/i
 import { TRAIN_DEFAULTS, TRAINED, trainArtifacts } from '../../train/train.js';
 import type { RuntimeName } from '../../train/runtimes/runtime.js';
 import { expectPositionals, parseCommandArgs } from '../args.js';
+import { jsonOption, okJson } from '../json.js';
 import { ExitCode, processIo, type CliIo, type Command } from '../io.js';
 
 const help = `Usage: adapterc train <artifacts> --train <file> --vocab <vocab.txt> [--dev <file>] [options]
@@ -47,6 +48,8 @@ Options:
   --max-steps N      stop after N optimizer steps; the schedule then spans N steps
   --seed N           shuffling seed (default: the spec's seed)
   --log-every N      a progress line every N steps, to stderr (default ${TRAIN_DEFAULTS.logEvery})
+  --json             print the result (epochs, dev figures, files written) as JSON on stdout,
+                     the rest on stderr (errors as JSON too)
   --runtime R        'step-model' (default) or 'ort-training'
   --threads N        step-model: onnxruntime-node's threads (default: one per physical core)
   --execution-provider LIST
@@ -88,7 +91,9 @@ export const trainCommand: Command = {
       runtime: { type: 'string' },
       threads: { type: 'string' },
       'execution-provider': { type: 'string' },
+      ...jsonOption,
     }, ELSEWHERE);
+    const json = values['json'] === true;
     const [artifacts] = expectPositionals('train', positionals, ['artifacts']);
     for (const required of ['train', 'vocab'] as const) {
       if (values[required] === undefined) {
@@ -134,7 +139,8 @@ export const trainCommand: Command = {
         progress,
         message: (line) => {
           endProgress();
-          io.stdout(line);
+          // With --json, standard output holds the JSON document alone.
+          (json ? io.stderr : io.stdout)(line);
         },
         warnings: (ds) => {
           endProgress();
@@ -143,6 +149,11 @@ export const trainCommand: Command = {
       },
     );
     endProgress();
+    if (json) {
+      const { steps, ...rest } = result;
+      io.stdout(okJson({ ...rest, steps: steps.length }));
+      return ExitCode.ok;
+    }
     const best = result.epochs.find((e) => e.epoch === result.bestEpoch)!;
     const rel = (p: string) => path.relative(io.cwd, p) || '.';
     const metric =
