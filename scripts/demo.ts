@@ -58,7 +58,7 @@ const feeds: Feeds = {
 const count = (ts: readonly { dims: readonly number[] }[]) => ts.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
 const trainable = count(info.checkpoint.trainable);
 const all = trainable + count(info.checkpoint.frozen);
-say(`\n3. training with the step model in onnxruntime-node ${ort.env.versions.node} (standard ONNX, no training build): ${trainable.toLocaleString('en-US')} of ${all.toLocaleString('en-US')} parameters train`);
+say(`\n3. training with the step model in onnxruntime-node ${ort.env.versions.node} (standard ONNX, no training build): ${trainable.toLocaleString('en-US')} of the adapted model's ${all.toLocaleString('en-US')} parameters train (the base's, plus what adapters and head add)`);
 
 for (let step = 1; step <= steps; step++) {
   const loss = await session.trainStep(feeds, step);

@@ -95,7 +95,8 @@ export function renderSummary(s: AdaptationSummary): string {
   row('adapters', `${millions(s.adapterParameters)} parameters (${percent(s.adapterParameters / Math.max(1, s.baseParameters))} of the base model)`);
   if (s.classifierParameters > 0) row(s.newHead === 'masked_lm' ? 'new masked_lm head' : 'new classifier', `${s.classifierParameters.toLocaleString('en-US')} parameters`);
   for (const e of s.extraParameters) row(`${e.kind} (model's)`, `${e.parameters.toLocaleString('en-US')} parameters in ${e.tensors} tensors`);
-  row('trainable', `${millions(s.trainableParameters)} of ${millions(s.baseParameters)} base parameters: ${percent(s.trainableShare)}`);
+  // The share is of the base model as it came (the paper's denominator), not of the adapted one.
+  row('trainable', `${millions(s.trainableParameters)} parameters, ${percent(s.trainableShare)} of the base model's ${millions(s.baseParameters)}`);
   if (s.untied.length > 0) row('untied', `${s.untied.length} shared tensors copied so each trainable one belongs to one place (${s.untied.map((u) => `${u.original} → ${u.copy}`).slice(0, 3).join(', ')}${s.untied.length > 3 ? ', …' : ''})`);
   return lines.join('\n');
 }

@@ -52,7 +52,7 @@ describe('houlsby.adp on a BERT-base-shaped model', () => {
     const trainable = 2_379_264 + 25 * 2 * d + d * 2 + 2;
     expect(summary.trainableParameters).toBe(trainable);
     expect(summary.trainableShare).toBeCloseTo(trainable / BERT_BASE, 12);
-    expect(renderSummary(summary)).toContain(`trainable            2.42 M of 109.48 M base parameters: ${((trainable / BERT_BASE) * 100).toFixed(2)}%`);
+    expect(renderSummary(summary)).toContain(`trainable            2.42 M parameters, ${((trainable / BERT_BASE) * 100).toFixed(2)}% of the base model's 109.48 M`);
   });
 
   it('lists trainable tensors that exist in the adapted model and add up to the trainable count', () => {
