@@ -33,3 +33,25 @@ it('trains like AdapterHub: 50 step losses within 1e-3, dev accuracy within 0.5 
   // Training did something: above the majority class (50.9% of SST-2 dev).
   expect(r.dev_accuracy.adapterc).toBeGreaterThan(0.6);
 });
+
+interface ParallelResult {
+  parameters: { adapterc: number; adapterhub: number };
+  logits_max_abs_diff: number;
+  loss: { adapterc: number; adapterhub: number };
+  gradients: { max_abs: number; 'max_rel_beyond_1e-6_abs': number; worst_parameter: string };
+  gradient_max_rel_to_largest: number;
+}
+
+it("parallel adapters (issue 19): AdapterHub's ParBnConfig from adapterc's initial weights gives the same logits and first-step gradients within 1e-4", () => {
+  const out = outDir('adapterhub-parallel');
+  adapterc(['compile', path.join(interop, 'specs/parallel.adp'), model('ts-opset14-fold'), '-o', out]);
+  const json = `${out}.json`;
+  runPython(['adapterhub_parallel.py', out, modelDir(), sst2.train, json]);
+  const r = readJson<ParallelResult>(json);
+  console.log(`AdapterHub ParBnConfig: ${r.parameters.adapterc} trainable parameters (AdapterHub ${r.parameters.adapterhub}); logits max |diff| ${r.logits_max_abs_diff.toExponential(2)}; loss ${r.loss.adapterc.toFixed(6)} / ${r.loss.adapterhub.toFixed(6)}; gradients max |diff| ${r.gradients.max_abs.toExponential(2)} (${r.gradient_max_rel_to_largest.toExponential(2)} of the largest; worst relative beyond 1e-6 absolute ${r.gradients['max_rel_beyond_1e-6_abs'].toExponential(2)} in ${r.gradients.worst_parameter})`);
+  expect(r.parameters.adapterc).toBe(r.parameters.adapterhub);
+  expect(r.logits_max_abs_diff).toBeLessThanOrEqual(1e-4);
+  expect(Math.abs(r.loss.adapterc - r.loss.adapterhub)).toBeLessThanOrEqual(1e-4 * Math.abs(r.loss.adapterhub));
+  expect(r.gradient_max_rel_to_largest).toBeLessThanOrEqual(1e-4);
+  expect(r.gradients['max_rel_beyond_1e-6_abs']).toBeLessThanOrEqual(1e-4);
+});

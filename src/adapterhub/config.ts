@@ -10,6 +10,8 @@
  *   reduction_factor (or a per-layer dict: "default" and layer numbers)   reduction N
  *   non_linearity                   activation (swish, silu, relu, tanh, gelu; linear is identity)
  *   init_weights "bert"             init normal(std 0.02): torch normal_ on both projections, biases zero
+ *   init_weights "mam_adapter"      init mam: Kaiming-uniform down-projection, the rest zero
+ *   is_parallel, scaling            parallel(scaling S): beside the sub-layer (par_bn, He et al. 2022)
  *   leave_out                       layers all except …
  * and the placement adapterc computes (before the residual Add + LayerNorm, h + up(f(down(h)))):
  * original_ln_before false, original_ln_after true, scaling 1, no gating, no adapter LayerNorm.
@@ -30,6 +32,7 @@ const SEQ_BN: AdapterHubConfig = {
   phm_c_init: 'normal', phm_init_range: 0.0001, learn_phm: true, hypercomplex_nonlinearity: 'glorot-uniform', phm_rank: 1, phm_bias: true,
 };
 const DOUBLE_SEQ_BN: AdapterHubConfig = { ...SEQ_BN, mh_adapter: true, non_linearity: 'swish', original_ln_before: false };
+const PAR_BN: AdapterHubConfig = { ...SEQ_BN, reduction_factor: 2, original_ln_before: false, init_weights: 'mam_adapter', is_parallel: true, scaling: 4.0 };
 
 /** AdapterHub's config names (ADAPTER_CONFIG_MAP) of the sequential bottleneck, with the deprecated aliases. */
 export const NAMED_CONFIGS: Readonly<Record<string, { readonly config: AdapterHubConfig; readonly className: string }>> = {
@@ -37,11 +40,13 @@ export const NAMED_CONFIGS: Readonly<Record<string, { readonly config: AdapterHu
   houlsby: { config: DOUBLE_SEQ_BN, className: 'DoubleSeqBnConfig' },
   seq_bn: { config: SEQ_BN, className: 'SeqBnConfig' },
   pfeiffer: { config: SEQ_BN, className: 'SeqBnConfig' },
+  par_bn: { config: PAR_BN, className: 'ParBnConfig' },
+  parallel: { config: PAR_BN, className: 'ParBnConfig' },
 };
 
 /** AdapterHub's other methods: named so that the message says what they are (issue-sized work, not a typo). */
 const OTHER_METHODS: Readonly<Record<string, string>> = {
-  par_bn: 'a parallel bottleneck', parallel: 'a parallel bottleneck', scaled_par_bn: 'a parallel bottleneck', scaled_parallel: 'a parallel bottleneck',
+  scaled_par_bn: 'a parallel bottleneck with a learned scaling', scaled_parallel: 'a parallel bottleneck with a learned scaling',
   seq_bn_inv: 'a bottleneck with invertible adapters', double_seq_bn_inv: 'a bottleneck with invertible adapters', 'pfeiffer+inv': 'a bottleneck with invertible adapters', 'houlsby+inv': 'a bottleneck with invertible adapters',
   compacter: 'Compacter (PHM layers)', 'compacter++': 'Compacter (PHM layers)', lora: 'LoRA', ia3: '(IA)³', prefix_tuning: 'prefix tuning', prefix_tuning_flat: 'prefix tuning',
   prompt_tuning: 'prompt tuning', loreft: 'ReFT', noreft: 'ReFT', direft: 'ReFT', mam: 'a Mix-and-Match union', unipelt: 'a UniPELT union',
@@ -122,8 +127,11 @@ export function translateConfig(config: AdapterHubConfig, adapter: string, origi
   if (!is('original_ln_after', true)) cannot('original_ln_after', config['original_ln_after'], "without it the model's residual Add + LayerNorm is skipped after the adapter", 'keep original_ln_after=True');
   if (!is('ln_before', false)) cannot('ln_before', config['ln_before'], "AdapterHub's adapter LayerNorm (epsilon 1e-5, its own residual rule) differs from the spec's 'layernorm'", 'use ln_before=False');
   if (!is('ln_after', false)) cannot('ln_after', config['ln_after'], 'the spec has no LayerNorm after the up-projection', 'use ln_after=False');
-  if (!is('is_parallel', false)) cannot('is_parallel', config['is_parallel'], 'parallel adapters are not built yet', 'use is_parallel=False');
-  if (typeof config['scaling'] !== 'number' || config['scaling'] !== 1) cannot('scaling', config['scaling'], "adapterc's adapters add up(f(down(h))) unscaled", 'use scaling=1.0');
+  const parallel = config['is_parallel'] === true;
+  if (config['is_parallel'] !== true && config['is_parallel'] !== false) cannot('is_parallel', config['is_parallel'], 'it must be True or False', 'use is_parallel=False or True');
+  const scaling = config['scaling'];
+  if (parallel && (typeof scaling !== 'number' || !(scaling > 0))) cannot('scaling', scaling, "a parallel adapter's scaling is a positive number in a spec ('learned' trains it, which the spec cannot)", 'use a number, e.g. scaling=4.0');
+  if (!parallel && scaling !== 1) cannot('scaling', scaling, "adapterc's sequential adapters add up(f(down(h))) unscaled", 'use scaling=1.0, or is_parallel=True');
   if (!is('use_gating', false)) cannot('use_gating', config['use_gating'], 'the spec has no gate', 'use use_gating=False');
   if (!is('phm_layer', false)) cannot('phm_layer', config['phm_layer'], 'PHM (Compacter) layers are not built', 'use phm_layer=False');
   if (config['inv_adapter'] !== null && config['inv_adapter'] !== undefined) cannot('inv_adapter', config['inv_adapter'], 'invertible adapters on the embeddings are not built', 'use inv_adapter=None');
@@ -134,7 +142,7 @@ export function translateConfig(config: AdapterHubConfig, adapter: string, origi
   const activation = ACTIVATIONS[String(config['non_linearity'])];
   if (activation === undefined) cannot('non_linearity', config['non_linearity'], `the spec's activations are ${Object.keys(ACTIVATIONS).join(', ')} (AdapterHub's names)`, "use one of them (gelu is the exact, erf form)");
   const init = config['init_weights'];
-  if (init !== 'bert' && options.weightsFrom === undefined) cannot('init_weights', init, init === 'mam_adapter' ? "it draws the down-projection from a Kaiming uniform distribution, which the spec's init cannot express" : "AdapterHub's initializers are 'bert' and 'mam_adapter'", "use init_weights='bert'");
+  if (init !== 'bert' && init !== 'mam_adapter' && options.weightsFrom === undefined) cannot('init_weights', init, "AdapterHub's initializers are 'bert' and 'mam_adapter'", "use init_weights='bert' or 'mam_adapter'");
   const sites = [config['mh_adapter'] === true ? 'attention' : undefined, config['output_adapter'] === true ? 'ffn' : undefined].filter((s): s is string => s !== undefined);
   if (sites.length === 0) cannot('mh_adapter', config['mh_adapter'], 'with output_adapter also off, the config places no adapter', 'set mh_adapter or output_adapter');
 
@@ -162,8 +170,9 @@ export function translateConfig(config: AdapterHubConfig, adapter: string, origi
     }
     for (const layer of explicit) places.push(`place ${nameFor(byLayer.get(layer)!)} after ${site} in layer ${layer}`);
   }
-  const initLine = options.weightsFrom === undefined ? '  init normal(std 0.02)' : `  init adapterhub(folder "${options.weightsFrom}")`;
-  const body = (factor: number) => [`  reduction ${factor}`, `  activation ${activation}`, initLine].join('\n');
+  const initLine = options.weightsFrom !== undefined ? `  init adapterhub(folder "${options.weightsFrom}")` : init === 'mam_adapter' ? '  init mam' : '  init normal(std 0.02)';
+  const form = parallel ? [`  parallel(scaling ${Number(scaling)})`] : [];
+  const body = (factor: number) => [`  reduction ${factor}`, `  activation ${activation}`, initLine, ...form].join('\n');
   const head = options.head;
   // As AdapterHub's train_adapter: the adapters and the head train.
   const train = head === undefined ? [] : ['', `train {\n  trainable adapters, head\n  head classifier(labels ${head.labels}, from ${head.from}, adapterhub "${head.folder}")\n}`];

@@ -102,6 +102,12 @@ export function adapterHubValues(bound: BoundPlan, hidden: number): InitialValue
     const translated = translateConfig(f.config, 'adapter', `'${path.join(init.folder, 'adapter_config.json')}'`);
     if (hasErrors(translated.diagnostics)) throw new AdapterError([...translated.diagnostics]);
     if (specActivation(f.config) !== instance.adapter.activation) throw refuse(init.folder, `its adapters use non_linearity '${String(f.config['non_linearity'])}', but adapter '${instance.adapter.name}' has activation ${instance.adapter.activation}`, `write 'activation ${specActivation(f.config)}' in adapter '${instance.adapter.name}'`, init.span);
+    const parallel = f.config['is_parallel'] === true;
+    const form = instance.adapter.form;
+    if (parallel !== (form.kind === 'parallel') || (form.kind === 'parallel' && form.scaling !== f.config['scaling'])) {
+      const theirs = parallel ? `parallel(scaling ${String(f.config['scaling'])})` : 'sequential';
+      throw refuse(init.folder, `its adapters are ${theirs}, but adapter '${instance.adapter.name}' is ${form.kind === 'parallel' ? `parallel(scaling ${form.scaling})` : 'sequential'}`, parallel ? `write '${theirs}' in adapter '${instance.adapter.name}'` : `remove 'parallel' from adapter '${instance.adapter.name}'`, init.span);
+    }
     if (instance.adapter.layerNorm || instance.adapter.hiddenLayers !== 1) throw refuse(init.folder, `adapter '${instance.adapter.name}' has ${instance.adapter.layerNorm ? 'a layernorm' : `${instance.adapter.hiddenLayers} hidden layers`}, which AdapterHub's bottleneck has not`, 'remove them from the adapter', init.span);
     const module = `encoder.layer.${instance.layer}.${instance.site === 'attention' ? 'attention.output' : 'output'}.adapters.${f.name}`;
     const prefix = `adapters.layer.${instance.layer}.${instance.site}`;

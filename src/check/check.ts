@@ -21,6 +21,7 @@ import {
   sites,
   type Activation,
   type AdapterDefinition,
+  type AdapterForm,
   type BottleneckSize,
   type Head,
   type Initializer,
@@ -82,6 +83,8 @@ export const defaults = {
   /** The reference implementation's default: truncated normal, std 1e-3, cut at two deviations. */
   init: { kind: 'normal', std: 1e-3, truncate: 2 } as Initializer,
   identityStd: 1e-3,
+  /** AdapterHub's ParBnConfig scaling (He et al. 2022 use 4 beside the FFN). */
+  parallelScaling: 4,
   hiddenLayers: 1,
   optimizer: { kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, noDecay: ['bias', 'layernorm'] } as Optimizer,
   schedule: { kind: 'constant' } as Schedule,
@@ -126,6 +129,7 @@ interface AdapterFields {
   init?: Setting<Initializer>;
   layerNorm?: Setting<boolean>;
   hiddenLayers?: Setting<number>;
+  form?: Setting<AdapterForm>;
 }
 
 interface AdapterDraft {
@@ -386,6 +390,11 @@ class Checker {
           if (n !== undefined) fields.hiddenLayers = { value: n, span: s.span };
           break;
         }
+        case 'parallel': {
+          const o = readOptions({ name: { kind: 'word', text: 'parallel', span: s.span }, args: s.args, span: s.span }, { options: { scaling: positiveNumber } }, this.report);
+          fields.form = { value: { kind: 'parallel', scaling: (o.get('scaling') as number | undefined) ?? defaults.parallelScaling }, span: s.span };
+          break;
+        }
       }
     }
     if (sizeKinds > 1) {
@@ -395,7 +404,7 @@ class Checker {
   }
 
   private initializer(call: A.Call): Initializer | undefined {
-    const kinds = ['normal', 'identity', 'adapterhub'] as const;
+    const kinds = ['normal', 'identity', 'mam', 'adapterhub'] as const;
     const kind = wordFrom(kinds, 'initializer')(call.name, 'init', this.report);
     if (kind === 'normal') {
       const o = readOptions(call, { options: { std: positiveNumber, truncate: positiveNumber }, required: ['std'] }, this.report);
@@ -405,6 +414,10 @@ class Checker {
     if (kind === 'identity') {
       const o = readOptions(call, { options: { std: positiveNumber } }, this.report);
       return { kind: 'identity', std: (o.get('std') as number | undefined) ?? defaults.identityStd };
+    }
+    if (kind === 'mam') {
+      readOptions(call, { options: {} }, this.report);
+      return { kind: 'mam' };
     }
     if (kind === 'adapterhub') {
       const o = readOptions(call, { options: { folder: stringValue }, required: ['folder'] }, this.report);
@@ -603,6 +616,7 @@ class Checker {
         init: f.init?.value ?? defaults.init,
         layerNorm: f.layerNorm?.value ?? false,
         hiddenLayers: f.hiddenLayers?.value ?? defaults.hiddenLayers,
+        form: f.form?.value ?? { kind: 'sequential' },
         span: draft.span,
       });
     }

@@ -13,6 +13,7 @@ export function describeSize(size: BottleneckSize): string {
 
 export function describeInit(init: Initializer): string {
   if (init.kind === 'identity') return `identity(std ${formatNumber(init.std)})`;
+  if (init.kind === 'mam') return 'mam (Kaiming-uniform down-projection, zero up-projection)';
   if (init.kind === 'adapterhub') return `adapterhub(folder "${init.folder}")`;
   return `normal(std ${formatNumber(init.std)}${init.truncate === undefined ? '' : `, truncate ${formatNumber(init.truncate)}`})`;
 }
@@ -21,6 +22,7 @@ export function describeAdapter(a: AdapterDefinition): string {
   const parts = [describeSize(a.size), `activation ${a.activation}`, `init ${describeInit(a.init)}`];
   if (a.layerNorm) parts.push('layernorm');
   if (a.hiddenLayers !== 1) parts.push(`hidden_layers ${a.hiddenLayers}`);
+  if (a.form.kind === 'parallel') parts.push(`parallel(scaling ${formatNumber(a.form.scaling)})`);
   return parts.join(', ');
 }
 

@@ -20,8 +20,20 @@ export type Initializer =
   | { readonly kind: 'normal'; readonly std: number; readonly truncate: number | undefined }
   /** The up-projection is zero, so the adapter starts as an exact identity; down ~ N(0, std²). */
   | { readonly kind: 'identity'; readonly std: number }
+  /**
+   * AdapterHub's `mam_adapter` initialization (its par_bn default, from He et al. 2022's code): the
+   * down-projection Kaiming-uniform with a = √5, U(±1/√fan_in); up-projection and biases zero.
+   */
+  | { readonly kind: 'mam' }
   /** The values an AdapterHub adapter folder holds for each layer and site (`init adapterhub(folder "…")`); `folder` is absolute. */
   | { readonly kind: 'adapterhub'; readonly folder: string; readonly span: SourceSpan };
+
+/**
+ * `sequential`: the paper's adapter, h + up(f(down(h))) on the sub-layer's output h.
+ * `parallel` (He et al. 2022; AdapterHub's par_bn): the sub-layer's output plus s · up(f(down(x)))
+ * of the sub-layer's input x, beside it rather than after it.
+ */
+export type AdapterForm = { readonly kind: 'sequential' } | { readonly kind: 'parallel'; readonly scaling: number };
 
 export interface AdapterDefinition {
   readonly name: string;
@@ -32,6 +44,8 @@ export interface AdapterDefinition {
   readonly layerNorm: boolean;
   /** Number of hidden (bottleneck) layers; 1 is the paper's adapter. */
   readonly hiddenLayers: number;
+  /** Where it computes: in sequence (h + up(f(down(h))) on the sub-layer's output), or beside the sub-layer (`parallel`). */
+  readonly form: AdapterForm;
   readonly span: SourceSpan;
 }
 

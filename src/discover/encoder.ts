@@ -155,14 +155,17 @@ export function traceEncoder(view: GraphView, layerNorms: readonly LayerNorm[]):
 
 /**
  * A bottleneck adapter adapterc inserted (in a model it compiled or exported), recognised by its
- * parameters' names and shape: value = Add(input, Add(MatMul(·, P.up.weight), P.up.bias)) with
- * P.down.weight [hidden, size]. Seen through, the site's projection is the adapter's input.
+ * parameters' names and shape: value = Add(input, Add(MatMul(·, P.up.weight), P.up.bias)) (a
+ * parallel one scales the second term) with P.down.weight [hidden, size]. Seen through, the site's
+ * projection is `input`.
  */
 function existingAdapter(view: GraphView, value: string): ExistingAdapter | undefined {
   const add = view.producer(value);
   if (add?.opType !== 'Add' || add.inputs.length !== 2) return undefined;
   for (const k of [0, 1]) {
-    const up = view.producer(add.inputs[k]!);
+    let up = view.producer(add.inputs[k]!);
+    // A parallel adapter scales its output: Mul(up, s).
+    if (up?.opType === 'Mul') up = view.producer(up.inputs.find((i) => view.constant(i) === undefined) ?? '');
     if (up?.opType !== 'Add') continue;
     const bias = up.inputs.find((i) => i.endsWith('.up.bias') && view.constant(i) !== undefined);
     if (bias === undefined) continue;

@@ -45,6 +45,7 @@ interface SummaryAdapterFields {
   readonly activation?: string;
   readonly layerNorm?: boolean;
   readonly hiddenLayers?: number;
+  readonly parallel?: number;
 }
 
 /**
@@ -58,7 +59,7 @@ export function adapterHubFolder(artifacts: ArtifactsFolder, tensors: readonly T
   if (adapters.length === 0) throw refuse('they have no adapters', 'place adapters in the spec');
   if (adapters.some((a) => a.activation === undefined)) throw refuse('their summary.json does not say what the adapters compute (an older adapterc compiled them)', 'compile them again');
   const first = adapters[0]!;
-  const differing = adapters.find((a) => a.size !== first.size || a.activation !== first.activation || a.layerNorm !== first.layerNorm || a.hiddenLayers !== first.hiddenLayers);
+  const differing = adapters.find((a) => a.size !== first.size || a.activation !== first.activation || a.layerNorm !== first.layerNorm || a.hiddenLayers !== first.hiddenLayers || a.parallel !== first.parallel);
   if (differing) throw refuse(`one AdapterHub configuration describes every adapter alike, but layer ${differing.layer} ${differing.site} differs from layer ${first.layer} ${first.site} (size, activation or layout)`, 'use one adapter definition in every placement');
   if (first.layerNorm) throw refuse("the adapters normalize their input ('layernorm'), which AdapterHub computes differently (ln_before, with its own epsilon)", "remove 'layernorm' from the adapter");
   if ((first.hiddenLayers ?? 1) !== 1) throw refuse(`the adapters have ${first.hiddenLayers} hidden layers; AdapterHub's have one`, 'use one hidden layer');
@@ -109,7 +110,7 @@ export function adapterHubFolder(artifacts: ArtifactsFolder, tensors: readonly T
     init_weights: 'bert',
     inv_adapter: null,
     inv_adapter_reduction_factor: null,
-    is_parallel: false,
+    is_parallel: first.parallel !== undefined,
     learn_phm: true,
     leave_out: leaveOut,
     ln_after: false,
@@ -127,7 +128,7 @@ export function adapterHubFolder(artifacts: ArtifactsFolder, tensors: readonly T
     phm_rank: 1,
     reduction_factor: reduction,
     residual_before_ln: true,
-    scaling: 1.0,
+    scaling: first.parallel ?? 1.0,
     shared_W_phm: false,
     shared_phm_rule: true,
     use_gating: false,

@@ -62,7 +62,9 @@ export type AdapterSetting =
   | (Located & { readonly kind: 'activation'; readonly value: Word })
   | (Located & { readonly kind: 'init'; readonly value: Call })
   | (Located & { readonly kind: 'layernorm' })
-  | (Located & { readonly kind: 'hidden_layers'; readonly value: NumberValue });
+  | (Located & { readonly kind: 'hidden_layers'; readonly value: NumberValue })
+  /** A parallel adapter (beside the sub-layer, reading its input); `args`: `(scaling S)`. */
+  | (Located & { readonly kind: 'parallel'; readonly args: readonly Argument[] | undefined });
 
 export interface TrainableItem extends Located {
   readonly name: Word;

@@ -140,6 +140,11 @@ export class AstBuilder {
     if (token(c, 'Kw_reduction')) return integer && { kind: 'reduction', value: integer, span };
     if (token(c, 'Kw_hidden_layers')) return integer && { kind: 'hidden_layers', value: integer, span };
     if (token(c, 'Kw_layernorm')) return { kind: 'layernorm', span };
+    if (token(c, 'Kw_parallel')) {
+      const argsNode = node(c, 'arguments');
+      const args = argsNode ? this.arguments(argsNode) : undefined;
+      return argsNode && !args ? undefined : { kind: 'parallel', args, span };
+    }
     if (token(c, 'Kw_activation')) {
       const value = this.word(token(c, 'Name'));
       return value && { kind: 'activation', value, span };

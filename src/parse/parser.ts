@@ -11,7 +11,7 @@ import * as T from './tokens.js';
 export const ruleDescriptions: Readonly<Record<string, string>> = {
   spec: 'a statement (import, use, adapter, place, train, target or seed)',
   statement: 'a statement (import, use, adapter, place, train, target or seed)',
-  adapterSetting: "an adapter setting (size, reduction, activation, init, layernorm or hidden_layers) or '}'",
+  adapterSetting: "an adapter setting (size, reduction, activation, init, layernorm, hidden_layers or parallel) or '}'",
   trainSetting: "a train setting (trainable, head, loss, optimizer or schedule) or '}'",
   trainableItem: "something to train (adapters, layernorm, head, embeddings or all)",
   layerSet: "layers ('all', an index like 3 or -1, or a range like 6..11)",
@@ -75,7 +75,7 @@ export class AdpParser extends CstParser {
   });
 
   // adapterSetting = "size" INTEGER | "reduction" INTEGER | "activation" NAME | "init" call
-  //                | "layernorm" | "hidden_layers" INTEGER ;
+  //                | "layernorm" | "hidden_layers" INTEGER | "parallel" [ arguments ] ;
   public adapterSetting = this.RULE('adapterSetting', () => {
     this.OR([
       { ALT: () => { this.CONSUME(T.Size); this.CONSUME(T.IntegerLiteral); } },
@@ -84,6 +84,7 @@ export class AdpParser extends CstParser {
       { ALT: () => { this.CONSUME(T.Init); this.SUBRULE(this.call); } },
       { ALT: () => this.CONSUME(T.LayerNorm) },
       { ALT: () => { this.CONSUME(T.HiddenLayers); this.CONSUME2(T.IntegerLiteral); } },
+      { ALT: () => { this.CONSUME(T.Parallel); this.OPTION(() => this.SUBRULE(this.arguments)); } },
       { ALT: () => this.SUBRULE(this.unknownSetting) },
     ]);
   });

@@ -60,6 +60,7 @@ export const Activation = keyword('activation');
 export const Init = keyword('init');
 export const LayerNorm = keyword('layernorm');
 export const HiddenLayers = keyword('hidden_layers');
+export const Parallel = keyword('parallel');
 // Train settings.
 export const Trainable = keyword('trainable');
 export const Head = keyword('head');
@@ -90,7 +91,7 @@ export const RParen = createToken({ name: 'RParen', pattern: /\)/, categories: [
 
 export const keywordTokens: readonly TokenType[] = [
   Import, Use, Override, Adapter, Place, After, In, Layers, Layer, All, Except, Train, Target, Seed,
-  Size, Reduction, Activation, Init, LayerNorm, HiddenLayers, Trainable, Head, Loss, Optimizer, Schedule,
+  Size, Reduction, Activation, Init, LayerNorm, HiddenLayers, Parallel, Trainable, Head, Loss, Optimizer, Schedule,
 ];
 
 /**

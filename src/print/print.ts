@@ -54,6 +54,8 @@ function printAdapterSetting(s: A.AdapterSetting): string {
       return `init ${printCall(s.value)}`;
     case 'layernorm':
       return 'layernorm';
+    case 'parallel':
+      return `parallel${printArgs(s.args)}`;
   }
 }
 

@@ -27,6 +27,15 @@ export function normalTensor(seed: number, name: string, dims: readonly number[]
   return makeTensor(name, dims, values);
 }
 
+/** U(-bound, bound), from the parameter's own stream. */
+export function uniformTensor(seed: number, name: string, dims: readonly number[], bound: number): Tensor {
+  const values = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const rng = streamFor(seed, name);
+  // (k + 0.5) / 2^32 lies strictly inside (0, 1): exact in doubles, the same on every machine.
+  for (let i = 0; i < values.length; i++) values[i] = ((rng.nextUint32() + 0.5) / 4294967296) * 2 * bound - bound;
+  return makeTensor(name, dims, values);
+}
+
 export function constantTensor(name: string, dims: readonly number[], value: number): Tensor {
   return makeTensor(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value));
 }

@@ -35,6 +35,8 @@ export interface SummaryAdapter {
   /** A LayerNorm on the adapter's input (the spec's `layernorm`). */
   readonly layerNorm: boolean;
   readonly hiddenLayers: number;
+  /** Parallel adapters only: their scaling (absent: sequential). */
+  readonly parallel?: number;
 }
 
 export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, number>, spec: string, model: string): AdaptationSummary {
@@ -48,7 +50,8 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     hidden: adaptation.bound.shape.hidden,
     adapters: adaptation.adapters.map((a) => {
       const definition = adaptation.bound.instances.find((i) => i.layer === a.layer && i.site === a.site)!.adapter;
-      return { layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount, activation: definition.activation, layerNorm: definition.layerNorm, hiddenLayers: definition.hiddenLayers };
+      const form = definition.form;
+      return { layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount, activation: definition.activation, layerNorm: definition.layerNorm, hiddenLayers: definition.hiddenLayers, ...(form.kind === 'parallel' ? { parallel: form.scaling } : {}) };
     }),
     adapterParameters,
     ...(headOf(adaptation.bound.plan.head) ?? {}),

@@ -52,14 +52,22 @@ describe('from-adapterhub', () => {
     expect(placements(fromAdapterHub("double_seq_bn[mh_adapter=False, reduction_factor={'default': 16, '1': 4}]").text)).toEqual(['ffn double_seq_bn r16 swish all -1', 'ffn double_seq_bn_r4 r4 swish list 1']);
   });
 
+  it('translates par_bn (He et al.\'s parallel adapter, AdapterHub\'s defaults) and mam_adapter init', () => {
+    const { text } = fromAdapterHub('par_bn');
+    expect(text).toContain('adapter par_bn {\n  reduction 2\n  activation relu\n  init mam\n  parallel(scaling 4)\n}');
+    expect(placements(text)).toEqual(['ffn par_bn r2 relu all']);
+    expect(fromAdapterHub("par_bn[mh_adapter=True, scaling=2.0, init_weights='bert']").text).toContain('  init normal(std 0.02)\n  parallel(scaling 2)');
+  });
+
   it('names each option the spec cannot express (ADP6002)', () => {
     const cases: Array<[string, string]> = [
       ['seq_bn', 'original_ln_before=True'],
       ['double_seq_bn[original_ln_after=False]', 'original_ln_after=False'],
       ['double_seq_bn[ln_before=True]', 'ln_before=True'],
       ['double_seq_bn[ln_after=True]', 'ln_after=True'],
-      ['double_seq_bn[is_parallel=True]', 'is_parallel=True'],
+      ["double_seq_bn[is_parallel='yes']", "is_parallel='yes'"],
       ['double_seq_bn[scaling=2.0]', 'scaling=2'],
+      ["par_bn[scaling='learned']", "scaling='learned'"],
       ["double_seq_bn[scaling='learned']", "scaling='learned'"],
       ['double_seq_bn[use_gating=True]', 'use_gating=True'],
       ['double_seq_bn[phm_layer=True]', 'phm_layer=True'],
@@ -68,7 +76,7 @@ describe('from-adapterhub', () => {
       ['double_seq_bn[dropout=0.1]', 'dropout=0.1'],
       ["double_seq_bn[residual_before_ln='post_add']", "residual_before_ln='post_add'"],
       ["double_seq_bn[non_linearity='gelu_new']", "non_linearity='gelu_new'"],
-      ["double_seq_bn[init_weights='mam_adapter']", "init_weights='mam_adapter'"],
+      ["double_seq_bn[init_weights='lora']", "init_weights='lora'"],
       ['double_seq_bn[mh_adapter=False, output_adapter=False]', 'mh_adapter=False'],
       ['double_seq_bn[reduction_factor=1.5]', 'reduction_factor=1.5'],
       ["double_seq_bn[reduction_factor={'first': 2}]", "reduction_factor={'first': 2}"],
@@ -85,7 +93,7 @@ describe('from-adapterhub', () => {
 
   it('refuses other methods, unions, unknown names and options, and what is not a Python literal (ADP6001)', () => {
     expect(refusal(() => fromAdapterHub('lora[r=8]'))[0]).toContain("'lora' is LoRA, which adapterc does not build yet");
-    expect(refusal(() => fromAdapterHub('par_bn'))[0]).toContain('a parallel bottleneck');
+    expect(refusal(() => fromAdapterHub('scaled_par_bn'))[0]).toContain('a parallel bottleneck with a learned scaling');
     expect(refusal(() => fromAdapterHub('double_seq_bn|lora'))[0]).toContain('ConfigUnion');
     expect(refusal(() => fromAdapterHub('double_seq'))[0]).toContain("AdapterHub has no config named 'double_seq'");
     expect(refusal(() => fromAdapterHub('double_seq_bn[reduction=16]'))[0]).toContain("DoubleSeqBnConfig has no option 'reduction'");

@@ -96,6 +96,7 @@ export const SPEC_NEEDS: Readonly<Record<string, { sites: readonly Site[]; minLa
   'init-identity': { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },
   // `layer 0` and `layers 1..-1`: layer 1 must exist.
   'per-layer-sizes': { sites: ['attention', 'ffn'], minLayers: 2, firstLayer: 0 },
+  parallel: { sites: ['ffn'], minLayers: 1, firstLayer: 0 },
   'regression-stsb': { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },
   relu: { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },
   'size-256': { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },

@@ -29,9 +29,9 @@ import { openStepRuntime, stepInterfaceOf } from '../../src/train/runtimes/step-
 import { compile, root, taskFeeds } from '../artifacts/harness.js';
 import { corpusPath, describeCorpus } from '../load/corpus.js';
 
-function spec(optimizer: string, schedule: string): string {
+function spec(optimizer: string, schedule: string, base = 'houlsby.adp'): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-step-spec-')), 'spec.adp');
-  writeFileSync(file, `import "${path.join(root, 'specs', 'houlsby.adp')}"\n\ntrain {\n  optimizer ${optimizer}\n  schedule ${schedule}\n}\n`);
+  writeFileSync(file, `import "${path.join(root, 'specs', base)}"\n\ntrain {\n  optimizer ${optimizer}\n  schedule ${schedule}\n}\n`);
   return file;
 }
 
@@ -92,8 +92,8 @@ const MODELS = [
 ];
 
 describeCorpus('the step model in onnxruntime-node against ORT 1.19.2 training', () => {
-  async function compare(file: string, optimizer: string, tolerance: number, perTensor: number): Promise<void> {
-    const { folder } = await compile(spec(optimizer, 'linear(warmup 10%)'), corpusPath(file));
+  async function compare(file: string, optimizer: string, tolerance: number, perTensor: number, base?: string): Promise<void> {
+    const { folder } = await compile(spec(optimizer, 'linear(warmup 10%)', base), corpusPath(file));
     const steps = 50;
     const [ort, stepped] = [await run(folder, 'ort-training', steps), await run(folder, 'step-model', steps)];
     stepped.losses.forEach((loss, i) => expect(Math.abs(loss - ort.losses[i]!), `step ${i + 1}`).toBeLessThanOrEqual(1e-5 * Math.abs(ort.losses[i]!)));
@@ -106,6 +106,9 @@ describeCorpus('the step model in onnxruntime-node against ORT 1.19.2 training',
   }
 
   it.each(MODELS)('%s: 50 AdamW steps without weight decay give the same losses and parameters', (file) => compare(file, 'adamw(lr 1e-4, weight_decay 0)', 1e-5, 1e-4));
+
+  // Issue 19: the parallel adapter (specs/parallel.adp: beside the FFN, scaling 4, mam init) trains alike in both runtimes.
+  it('parallel adapters: 50 AdamW steps give the same losses and parameters', () => compare('pytorch-1.13/minibert_opset11.onnx', 'adamw(lr 1e-4, weight_decay 0)', 1e-5, 1e-4, 'parallel.adp'));
 
   it('SGD, linear in the gradients, agrees to 1e-6 over 50 steps', () => compare('ort-testdata/tf2.1_keras2onnx_bert_mrpc_opset10.onnx', 'sgd(lr 1e-1)', 1e-6, 1e-6));
 

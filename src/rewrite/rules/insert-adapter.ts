@@ -13,7 +13,7 @@ import type { AdapterInstance } from '../../check/bind.js';
 import type { AdapterSite } from '../../discover/index.js';
 import { addInitializer } from '../../ir/index.js';
 import type { GraphBuilder, Tensor } from '../../ir/index.js';
-import { constantTensor, normalTensor } from '../init.js';
+import { constantTensor, normalTensor, uniformTensor } from '../init.js';
 
 /** Names of the parameters one adapter adds, for the summary and the trainable set. */
 export interface InsertedAdapter {
@@ -51,7 +51,9 @@ export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: A
     // compile always gives a folder's values (adapterHubValues); a caller that sets values afterwards
     // (attaching an adapters file) may not: AdapterHub's own initialization, N(0, 0.02²), stands in.
     if (init.kind === 'adapterhub') return normalTensor(seed, name, dims, 0.02);
-    if (init.kind === 'identity' && name.endsWith('.up.weight')) return constantTensor(name, dims, 0);
+    if ((init.kind === 'identity' || init.kind === 'mam') && name.endsWith('.up.weight')) return constantTensor(name, dims, 0);
+    // Kaiming-uniform with a = √5 over fan_in (the rows of a MatMul weight [in, out]): U(±1/√fan_in).
+    if (init.kind === 'mam') return uniformTensor(seed, name, dims, 1 / Math.sqrt(dims[0]!));
     return normalTensor(seed, name, dims, init.std, init.kind === 'normal' ? init.truncate : undefined);
   };
   const weight = (name: string, dims: number[], zero = false) => {
@@ -68,7 +70,9 @@ export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: A
     return name;
   };
 
-  let x = site.value;
+  // A parallel adapter reads the sub-layer's input (the residual stream beside it); a sequential one, its output.
+  const form = adapter.form;
+  let x = form.kind === 'parallel' ? site.residual : site.value;
   if (adapter.layerNorm) {
     const scale = `${prefix}.layernorm.weight`;
     const shift = `${prefix}.layernorm.bias`;
@@ -87,8 +91,10 @@ export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: A
     h = emit.activation(adapter.activation, dense(h, `${prefix}.hidden.${i}`, units, units), `${prefix}.hidden.${i}`);
   }
   const up = dense(h, `${prefix}.up`, units, hidden);
-  // The adapter's internal skip connection: h + up(f(down(h))).
-  const output = emit.node('Add', [site.value, up], `${prefix}.output`);
+  // Sequential: the adapter's internal skip connection, h + up(f(down(h))). Parallel: the sub-layer's
+  // output plus s · up(f(down(x))).
+  const added = form.kind === 'parallel' && form.scaling !== 1 ? emit.node('Mul', [up, emit.scalar(form.scaling)], `${prefix}.scaled`) : up;
+  const output = emit.node('Add', [site.value, added], `${prefix}.output`);
   site.residualNode.inputs[site.inputIndex] = output;
   return { layer: site.layer, site: site.site, adapter: adapter.name, units, parameters, parameterCount: count, output };
 }
