@@ -28,7 +28,7 @@ describe.each(STYLES)('%s', (style) => {
   it('compiles with default options: adapters in all 6 layers, every node on CUDA', () => {
     const printed = adapterc(['compile', spec, model(style), '-o', out]);
     expect(printed).toContain('6 layers, hidden size 384');
-    expect(printed).toMatch(/trainable\s+605,954 of 22\.\d\d M base parameters/);
+    expect(printed).toMatch(/trainable\s+605,954 parameters, \d\.\d\d% of the base model's 22\.\d\d M/);
     const coverage = (JSON.parse(adapterc(['inspect', out, '--json'])) as { coverage: Coverage[] }).coverage.filter((c) => c.artifact !== 'model.adapted.onnx');
     expect(coverage.map((c) => c.artifact)).toEqual(['eval_model.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'training_model.onnx']);
     for (const c of coverage) expect(c.fallbacks, c.artifact).toEqual([]);

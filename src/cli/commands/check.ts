@@ -4,7 +4,8 @@ import type { BoundPlan } from '../../check/bind.js';
 import { describeAdapter, describeHead, describeInit, describeOptimizer, describeSchedule, describeSize, describeTrainable } from '../../check/describe.js';
 import { describeSelector } from '../../check/layers.js';
 import { adapterParameterCount, adapterParameterFormula, totalAdapterParameters } from '../../check/parameters.js';
-import { AdapterError, DIAGNOSTIC_LIMIT, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
+import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
+import { diagnosticsJson } from '../json.js';
 import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
@@ -67,24 +68,6 @@ export const checkCommand: Command = {
     return ExitCode.ok;
   },
 };
-
-/** The first DIAGNOSTIC_LIMIT diagnostics and how many more there were, as the text output does. */
-function diagnosticsJson(ds: readonly Diagnostic[]) {
-  const omitted = ds.length - DIAGNOSTIC_LIMIT;
-  return { diagnostics: ds.slice(0, DIAGNOSTIC_LIMIT).map(diagnosticJson), ...(omitted > 0 ? { omitted } : {}) };
-}
-
-function diagnosticJson(d: Diagnostic) {
-  return {
-    code: d.code,
-    severity: d.severity,
-    message: d.message,
-    file: d.file,
-    line: d.span?.start.line,
-    column: d.span?.start.column,
-    hint: d.hint,
-  };
-}
 
 function planJson(bound: BoundPlan, diagnostics: readonly Diagnostic[]) {
   const { plan, shape } = bound;
