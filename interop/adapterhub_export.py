@@ -54,7 +54,7 @@ def main() -> None:
         rows += len(theirs)
     result = {
         "adapter": name,
-        "config": {k: loaded[k] for k in ("reduction_factor", "non_linearity", "mh_adapter", "output_adapter", "original_ln_before", "original_ln_after", "residual_before_ln")},
+        "config": {k: loaded[k] for k in ("reduction_factor", "non_linearity", "mh_adapter", "output_adapter", "original_ln_before", "original_ln_after", "residual_before_ln", "is_parallel", "scaling")},
         "config_is_double_seq_bn": loaded == houlsby,
         "adapter_parameters": adapter_parameters,
         "head_parameters": head_parameters,

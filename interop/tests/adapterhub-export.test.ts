@@ -49,7 +49,7 @@ it('writes an adapter folder that AdapterHub loads, with the exported ONNX model
 });
 
 it("translates AdapterHub config strings as `adapters` resolves them: the string and adapters' own dict give the same spec", () => {
-  const configs = ['double_seq_bn', 'houlsby', "double_seq_bn[reduction_factor=6, non_linearity='gelu']", "double_seq_bn[leave_out=[0, 5], reduction_factor={'default': 12, '2': 4}]", 'seq_bn[original_ln_before=False]', 'seq_bn'];
+  const configs = ['double_seq_bn', 'houlsby', "double_seq_bn[reduction_factor=6, non_linearity='gelu']", "double_seq_bn[leave_out=[0, 5], reduction_factor={'default': 12, '2': 4}]", 'seq_bn[original_ln_before=False]', 'par_bn', 'par_bn[mh_adapter=True, scaling=2.0]', 'seq_bn'];
   const dir = outDir('adapterhub-configs');
   runPython(['adapterhub_configs.py', dir, ...configs]);
   configs.forEach((config, n) => {
@@ -99,4 +99,23 @@ it('starts a spec from an adapter trained and saved in AdapterHub: the exported 
   // The folder saved as a pickle only is refused, with the way to re-save it.
   renameSync(path.join(folder, 'adapter.safetensors'), path.join(folder, 'pytorch_adapter.bin'));
   expect(() => adapterc(['compile', spec, model('ts-opset14-fold'), '-o', `${artifacts}-2`])).toThrow(/ADP6003.*Python pickle/s);
+});
+
+it("exports parallel adapters as AdapterHub's ParBnConfig: load_adapter gives the exported ONNX model's logits within 1e-4", () => {
+  const artifacts = outDir('adapterhub-export-parallel');
+  rmSync(artifacts, { recursive: true, force: true });
+  adapterc(['compile', path.join(interop, 'specs/parallel.adp'), model('ts-opset14-fold'), '-o', artifacts]);
+  const train = `${artifacts}.train.tsv`;
+  writeFileSync(train, readFileSync(sst2.train, 'utf8').split('\n').slice(0, 161).join('\n') + '\n');
+  adapterc(['train', artifacts, '--train', train, '--vocab', modelDir(), '--max-steps', '10', '--batch-size', '16']);
+  const folder = `${artifacts}.adapterhub/par`;
+  adapterc(['export', artifacts, '--adapterhub', '-o', folder]);
+  adapterc(['export', artifacts, '-o', `${artifacts}.onnx`]);
+  const json = `${artifacts}.adapterhub.json`;
+  runPython(['adapterhub_export.py', folder, modelDir(), `${artifacts}.onnx`, sst2.dev, json, '--sentences', '64']);
+  const r = readJson<ExportResult>(json);
+  console.log(`AdapterHub export (parallel): ${JSON.stringify(r.config)}; logits max |diff| ${r.logits_max_abs_diff.toExponential(2)} over ${r.sentences} sentences (max |logit| ${r.logits_max_abs.toFixed(3)})`);
+  expect(r.config).toMatchObject({ mh_adapter: true, output_adapter: true, reduction_factor: 6, is_parallel: true, scaling: 4 });
+  expect(r.logits_max_abs_diff).toBeLessThanOrEqual(1e-4);
+  expect(r.same_predictions).toBe(64);
 });
