@@ -13,23 +13,13 @@ import { f1, mcc } from '../../src/predict/predict.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { root } from '../artifacts/harness.js';
 import { cli } from '../helpers/cli.js';
+import { sentences, writeTinyTask } from '../helpers/tiny-task.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-predict-'));
-const words = ['good', 'great', 'fun', 'bad', 'dull', 'awful', 'the', 'film', 'is', 'a', 'movie', 'very', 'not'];
-const vocab = path.join(dir, 'vocab.txt');
-const trainTsv = path.join(dir, 'train.tsv');
-const devTsv = path.join(dir, 'dev.tsv');
-const scores = path.join(dir, 'scores.jsonl');
+const { vocab, trainTsv, devTsv, scores } = writeTinyTask(dir);
 const classify = path.join(dir, 'classify');
 const regress = path.join(dir, 'regress');
 
-function sentences(count: number, offset: number): [number, string][] {
-  return Array.from({ length: count }, (_, i) => {
-    const label = (i + offset) % 2;
-    const word = label === 1 ? ['good', 'great', 'fun'][i % 3]! : ['bad', 'dull', 'awful'][i % 3]!;
-    return [label, `the ${['film', 'movie'][i % 2]} is ${i % 4 === 0 ? 'very ' : ''}${word} .`];
-  });
-}
 
 const trainedDev = (folder: string) => {
   const log = JSON.parse(readFileSync(path.join(folder, 'trained', 'train-log.json'), 'utf8'));
@@ -37,12 +27,6 @@ const trainedDev = (folder: string) => {
 };
 
 beforeAll(async () => {
-  const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '.', ...words];
-  while (tokens.length < 512) tokens.push(`tok${tokens.length}`);
-  writeFileSync(vocab, `${tokens.join('\n')}\n`);
-  writeFileSync(trainTsv, `label\tsentence\n${sentences(48, 0).map(([l, s]) => `${l}\t${s}`).join('\n')}\n`);
-  writeFileSync(devTsv, `${sentences(16, 1).map(([l, s]) => `${l}\t${s}`).join('\n')}\n`);
-  writeFileSync(scores, sentences(40, 0).map(([l, s], i) => JSON.stringify({ label: l * 4 + (i % 3) * 0.25, text: s })).join('\n'));
   const model = path.join(dir, 'tiny.onnx');
   writeSyntheticBertSync({ preset: 'tiny', seed: 5, init: { std: 0.2 } }, model);
   for (const [spec, out, data] of [

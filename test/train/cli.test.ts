@@ -10,34 +10,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/emit/checkpoint/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { cli } from '../helpers/cli.js';
+import { sentences, writeTinyTask } from '../helpers/tiny-task.js';
 import { root } from '../artifacts/harness.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-train-cli-'));
-const words = ['good', 'great', 'fun', 'bad', 'dull', 'awful', 'the', 'film', 'is', 'a', 'movie', 'very', 'not'];
-const vocab = path.join(dir, 'vocab.txt');
-const trainTsv = path.join(dir, 'train.tsv');
-const devTsv = path.join(dir, 'dev.tsv');
-const scores = path.join(dir, 'scores.jsonl');
+const { vocab, trainTsv, devTsv, scores } = writeTinyTask(dir);
 
-function sentences(count: number, offset: number): [number, string][] {
-  return Array.from({ length: count }, (_, i) => {
-    const label = (i + offset) % 2;
-    const word = label === 1 ? ['good', 'great', 'fun'][i % 3]! : ['bad', 'dull', 'awful'][i % 3]!;
-    return [label, `the ${['film', 'movie'][i % 2]} is ${i % 4 === 0 ? 'very ' : ''}${word} .`];
-  });
-}
 
 const classify = path.join(dir, 'classify');
 const regress = path.join(dir, 'regress');
 
 beforeAll(async () => {
-  // 512 tokens, the tiny model's table: the specials, some words, then filler.
-  const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '.', ...words];
-  while (tokens.length < 512) tokens.push(`tok${tokens.length}`);
-  writeFileSync(vocab, `${tokens.join('\n')}\n`);
-  writeFileSync(trainTsv, `label\tsentence\n${sentences(48, 0).map(([l, s]) => `${l}\t${s}`).join('\n')}\n`);
-  writeFileSync(devTsv, `${sentences(16, 1).map(([l, s]) => `${l}\t${s}`).join('\n')}\n`);
-  writeFileSync(scores, sentences(40, 0).map(([l, s], i) => JSON.stringify({ label: l * 4 + (i % 3) * 0.25, text: s })).join('\n'));
   writeFileSync(path.join(dir, 'other-rate.adp'), `import "${path.join(root, 'specs', 'houlsby.adp')}"\n\ntrain {\n  optimizer adamw(lr 5e-4)\n}\n`);
   const model = path.join(dir, 'tiny.onnx');
   writeSyntheticBertSync({ preset: 'tiny', seed: 5, init: { std: 0.2 } }, model);
