@@ -68,7 +68,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const out = options.out === undefined ? path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`) : inputPath(cwd, options.out);
 
   // check
-  const checked = stage('check spec', () => checkSpecFile(specFile, undefined, { importRoots: (options.importRoots ?? []).map((r) => inputPath(options.cwd, r)) }));
+  const importRoots = (options.importRoots ?? []).map((r) => inputPath(options.cwd, r));
+  const checked = stage('check spec', () => checkSpecFile(specFile, undefined, { importRoots }));
   throwIfErrors(checked.diagnostics, checked.sources);
   const plan = checked.plan!;
   const warnings: Diagnostic[] = checked.diagnostics.filter((d) => d.severity === 'warning');
@@ -82,7 +83,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   // Values a spec starts from (init adapterhub, a classifier's adapterhub folder), read and checked before the rewrite.
   const initial = adapterHubValues(bound, found.hidden);
   const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound, initial));
-  const summary = summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), options.spec, options.model);
+  // The import roots are recorded: train and export check the spec again and must read what compile read.
+  const summary = { ...summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), options.spec, options.model), ...(importRoots.length > 0 ? { importRoots } : {}) };
   const result = (files: readonly string[]): CompileResult => ({ out, files, summary, warnings, sources: checked.sources });
   if (options.inference) {
     await stageAsync('write files', () => writeInferenceModel(out, model, summary));

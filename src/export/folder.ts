@@ -22,6 +22,8 @@ export interface FolderSummary {
   /** The head the spec adds (recorded since AdapterHub export; absent: the model's own output, or an older adapterc). */
   readonly head?: { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' } | { readonly kind: 'masked_lm' };
   readonly trainable: readonly string[];
+  /** `--import-root` folders the spec was compiled with (checked again with them). */
+  readonly importRoots?: readonly string[];
   /** AdapterHub folders the compiled initial values came from: they are trained values already. */
   readonly startsFrom?: readonly string[];
   /** Shared-base layout: what base.data starts as a copy of (see `BaseDataSummary`). */
@@ -63,6 +65,7 @@ function readSummary(folder: string, file: string): FolderSummary {
     adapters: adapters as FolderSummary['adapters'],
     trainable: trainable as string[],
     ...headOf(json['head']),
+    ...(Array.isArray(json['importRoots']) ? { importRoots: (json['importRoots'] as unknown[]).filter((f): f is string => typeof f === 'string') } : {}),
     ...(Array.isArray(json['startsFrom']) ? { startsFrom: (json['startsFrom'] as unknown[]).filter((f): f is string => typeof f === 'string') } : {}),
     ...baseDataOf(json['baseData']),
   };

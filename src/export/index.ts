@@ -94,7 +94,7 @@ export interface AdaptersExport {
 
 /** The checked spec of the folder as a record of its texts; ADP5064 when it did not make these artifacts. */
 function specRecord(specFile: string, artifacts: ArtifactsFolder): AdaptersRecord['spec'] {
-  const checked = checkSpecFile(specFile);
+  const checked = checkSpecFile(specFile, undefined, { importRoots: artifacts.summary.importRoots ?? [] });
   throwIfErrors(checked.diagnostics, checked.sources);
   const { summary, folder } = artifacts;
   const mismatch = (reason: string) => new AdapterError([diagnostic('ADP5064', { spec: specFile, folder, reason }, { file: specFile }, 'pass the spec the artifacts were compiled from with --spec')]);
@@ -143,7 +143,8 @@ export async function attachAdapters(baseFile: string, adaptersFile: string, dro
   const file = readAdaptersModel(await readModel(adaptersFile), adaptersFile);
   const { record } = file;
   const stored = new Map(Object.entries(record.spec.files).map(([k, v]) => [path.resolve(k), v]));
-  const checked = checkSpecFile(record.spec.main, { read: (f) => stored.get(path.resolve(f)) });
+  // The texts were read at export, inside the roots then: every folder they came from may be read from the record.
+  const checked = checkSpecFile(record.spec.main, { read: (f) => stored.get(path.resolve(f)) }, { importRoots: [...new Set([...stored.keys()].map((f) => path.dirname(f)))] });
   throwIfErrors(checked.diagnostics, checked.sources);
 
   // The base's weights stay in its file: they are hashed from there and copied into the output.

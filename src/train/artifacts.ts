@@ -234,7 +234,8 @@ export function planFor(info: ArtifactsInfo, cwd: string, given?: string): { pla
   if (file === undefined) {
     throw new AdapterError([diagnostic('ADP5006', { spec: given ?? recorded }, { file: path.join(info.folder, 'summary.json') }, 'pass the spec with --spec (its schedule decides the learning rate at each step)')]);
   }
-  const checked = checkSpecFile(file);
+  const roots = info.summary['importRoots'];
+  const checked = checkSpecFile(file, undefined, { importRoots: Array.isArray(roots) ? roots.filter((r): r is string => typeof r === 'string') : [] });
   throwIfErrors(checked.diagnostics, checked.sources);
   const plan = checked.plan!;
   const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b));
