@@ -24,7 +24,7 @@ import { LiteralError, parseKeywordArguments, type PythonValue } from './python-
 export type AdapterHubConfig = Readonly<Record<string, PythonValue>>;
 
 /** BnConfig's fields as `adapters` 1.0.1's SeqBnConfig().to_dict() gives them. */
-const SEQ_BN: AdapterHubConfig = {
+export const SEQ_BN: AdapterHubConfig = {
   mh_adapter: false, output_adapter: true, reduction_factor: 16, non_linearity: 'relu', original_ln_before: true, original_ln_after: true,
   ln_before: false, ln_after: false, init_weights: 'bert', is_parallel: false, scaling: 1.0, use_gating: false, residual_before_ln: true,
   adapter_residual_before_ln: false, inv_adapter: null, inv_adapter_reduction_factor: null, cross_adapter: false, leave_out: [], dropout: 0.0,
@@ -52,7 +52,9 @@ const OTHER_METHODS: Readonly<Record<string, string>> = {
   prompt_tuning: 'prompt tuning', loreft: 'ReFT', noreft: 'ReFT', direft: 'ReFT', mam: 'a Mix-and-Match union', unipelt: 'a UniPELT union',
 };
 
+/** AdapterHub's non_linearity names (transformers' ACT2FN) → the spec's activations, and back. */
 const ACTIVATIONS: Readonly<Record<string, string>> = { swish: 'swish', silu: 'silu', relu: 'relu', tanh: 'tanh', gelu: 'gelu', linear: 'identity' };
+export const NON_LINEARITY: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(ACTIVATIONS).map(([hub, spec]) => [spec, hub]));
 
 /** The spec's activation name for a config's non_linearity, or undefined when the spec has none. */
 export function specActivation(config: AdapterHubConfig): string | undefined {

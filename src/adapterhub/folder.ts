@@ -17,7 +17,8 @@ import type { BoundPlan } from '../check/bind.js';
 import { AdapterError, diagnostic, hasErrors, type SourceSpan } from '../diagnostics/index.js';
 import { makeTensor, type Tensor } from '../ir/index.js';
 import { specActivation, translateConfig, type AdapterHubConfig } from './config.js';
-import { decodeSafetensors, type NamedFloats } from './safetensors.js';
+import { decodeSafetensors, transposed, type NamedFloats } from './safetensors.js';
+import { parseObject } from './source.js';
 
 /** Initial values by adapterc parameter name, for `adaptModel` to use instead of drawing them. */
 export type InitialValues = ReadonlyMap<string, Tensor>;
@@ -35,13 +36,9 @@ function refuse(folder: string, reason: string, fix: string, span?: SourceSpan):
 }
 
 function readJson(file: string, folder: string, span: SourceSpan): Record<string, unknown> {
-  try {
-    const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
-  } catch {
-    // Reported below, as for a value that is not an object.
-  }
-  throw refuse(folder, `its ${path.basename(file)} is not a JSON object`, 'save the adapter again with save_adapter', span);
+  const json = parseObject(readFileSync(file, 'utf8'));
+  if (typeof json === 'string') throw refuse(folder, `its ${path.basename(file)} ${json.replace(/^it /, '')}`, 'save the adapter again with save_adapter', span);
+  return json;
 }
 
 function readWeights(file: string, folder: string, span: SourceSpan): ReadonlyMap<string, NamedFloats> {
@@ -78,9 +75,7 @@ export function readAdapterHubFolder(folder: string, span: SourceSpan): Folder {
 /** [out, in] (torch.nn.Linear) to [in, out] (MatMul) under adapterc's name. */
 function asMatMul(name: string, t: NamedFloats): Tensor {
   const [rows, cols] = t.dims as [number, number];
-  const out = new Float32Array(t.values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.values[r * cols + c]!;
-  return makeTensor(name, [cols, rows], out);
+  return makeTensor(name, [cols, rows], transposed(t.values, rows, cols));
 }
 
 /**

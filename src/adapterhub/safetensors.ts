@@ -5,6 +5,13 @@
  * bytes); only float32 tensors, which is all an AdapterHub adapter folder holds.
  */
 
+/** A row-major [rows, cols] matrix as [cols, rows]: torch.nn.Linear's [out, in] and MatMul's [in, out] are each other's transpose. */
+export function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  return out;
+}
+
 export interface NamedFloats {
   readonly name: string;
   readonly dims: readonly number[];

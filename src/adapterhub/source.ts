@@ -83,7 +83,7 @@ function named(config: AdapterHubConfig, name: string, origin: string, options: 
 }
 
 /** The JSON object `text` holds, or why it holds none. */
-function parseObject(text: string): Record<string, unknown> | string {
+export function parseObject(text: string): Record<string, unknown> | string {
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -4,7 +4,7 @@
  * holding one. Returns the text in canonical form (as `adapterc fmt` writes it), or rejects with
  * AdapterError naming each option the spec cannot express.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readSpecFile } from '../check/spec-files.js';
 import type { AdapterHubConfig } from '../adapterhub/config.js';
 import { adapterHubSpec } from '../adapterhub/source.js';
 import { AdapterError, diagnostic, hasErrors, type Diagnostic } from '../diagnostics/index.js';
@@ -26,20 +26,11 @@ export interface FromAdapterHubResult {
   readonly warnings: readonly Diagnostic[];
 }
 
-/** A regular file's text; undefined for what cannot be read or is not a file. */
-function readRegularFile(file: string): string | undefined {
-  try {
-    return statSync(file).isFile() ? readFileSync(file, 'utf8') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function fromAdapterHub(input: string, options: FromAdapterHubOptions = {}): FromAdapterHubResult {
   if (options.name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.name)) {
     throw new AdapterError([diagnostic('ADP4001', { text: `The adapter name '${options.name}' is not a spec name (letters, digits and underscores, not starting with a digit).` }, undefined, 'pass another --name')]);
   }
-  const translated = adapterHubSpec({ input, baseDir: options.cwd ?? process.cwd(), read: readRegularFile, ...(options.name === undefined ? {} : { name: options.name }) });
+  const translated = adapterHubSpec({ input, baseDir: options.cwd ?? process.cwd(), read: readSpecFile, ...(options.name === undefined ? {} : { name: options.name }) });
   if (translated.text === undefined || hasErrors(translated.diagnostics)) throw new AdapterError([...translated.diagnostics]);
   const parsed = parseSpec(translated.text, 'from-adapterhub.adp');
   // The translation writes only what the grammar takes; a failure here is adapterc's bug, not the input's.

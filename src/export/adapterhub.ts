@@ -22,10 +22,9 @@ import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.
 import { readFloat32, type Tensor } from '../ir/index.js';
 import { VERSION } from '../version.js';
 import type { ArtifactsFolder } from './folder.js';
-import { encodeSafetensors, type NamedFloats } from '../adapterhub/safetensors.js';
+import { NON_LINEARITY, SEQ_BN } from '../adapterhub/config.js';
+import { encodeSafetensors, transposed, type NamedFloats } from '../adapterhub/safetensors.js';
 
-/** adapterc's activation names → transformers' ACT2FN names, which AdapterHub's non_linearity takes. */
-const NON_LINEARITY: Readonly<Record<string, string>> = { gelu: 'gelu', relu: 'relu', tanh: 'tanh', swish: 'swish', silu: 'silu', identity: 'linear' };
 
 /** The files of an adapter folder: name → contents. */
 export interface AdapterHubExport {
@@ -100,39 +99,20 @@ export function adapterHubFolder(artifacts: ArtifactsFolder, tensors: readonly T
     return [...linear(`${prefix}.down`, `${module}.adapter_down.0`), ...linear(`${prefix}.up`, `${module}.adapter_up`)];
   });
 
-  const config = {
-    adapter_residual_before_ln: false,
-    cross_adapter: false,
-    dropout: 0.0,
-    factorized_phm_W: true,
-    factorized_phm_rule: false,
-    hypercomplex_nonlinearity: 'glorot-uniform',
-    init_weights: 'bert',
-    inv_adapter: null,
-    inv_adapter_reduction_factor: null,
+  // BnConfig's fields (AdapterHub's defaults, from the translation's table), with adapterc's placement
+  // and this model's values; keys sorted, as save_adapter writes them.
+  const fields: Record<string, unknown> = {
+    ...SEQ_BN,
     is_parallel: first.parallel !== undefined,
-    learn_phm: true,
     leave_out: leaveOut,
-    ln_after: false,
-    ln_before: false,
     mh_adapter: attention.length > 0,
     non_linearity: nonLinearity,
-    original_ln_after: true,
     original_ln_before: false,
     output_adapter: ffn.length > 0,
-    phm_bias: true,
-    phm_c_init: 'normal',
-    phm_dim: 4,
-    phm_init_range: 0.0001,
-    phm_layer: false,
-    phm_rank: 1,
     reduction_factor: reduction,
-    residual_before_ln: true,
     scaling: first.parallel ?? 1.0,
-    shared_W_phm: false,
-    shared_phm_rule: true,
-    use_gating: false,
   };
+  const config = Object.fromEntries(Object.keys(fields).sort().map((k) => [k, fields[k]]));
   // What save_adapter writes beside the config; model_class must be the flex-head model's for the head to load.
   const about = { hidden_size: summary.hidden, model_class: 'BertAdapterModel', model_name: summary.model ?? '', model_type: 'bert', name, version: `adapterc ${VERSION}` };
   // Python reads `1` as an int, and AdapterHub takes only a float scaling (and writes its floats as such).
@@ -160,8 +140,3 @@ function pythonFloorDivide(a: number, b: number): number {
   return div - floor > 0.5 ? floor + 1 : floor;
 }
 
-function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
-  return out;
-}

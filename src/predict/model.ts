@@ -12,7 +12,7 @@ import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { mergeFromFolder, openArtifactsFolder } from '../export/index.js';
 import { DataType, elemTypeOf, shapeOf, type Model } from '../ir/index.js';
 import { DEFERRED_FROM, encodeModel, readModel } from '../load/index.js';
-import type { ModelInput } from '../train/artifacts.js';
+import { positionTableRows, type ModelInput } from '../train/artifacts.js';
 
 export interface Predictor {
   readonly session: Ort.InferenceSession;
@@ -64,7 +64,7 @@ export async function openPredictor(given: string): Promise<Predictor> {
   if (first === undefined || dims === undefined || dims.length > 2 || typeof width !== 'number') {
     throw unusable(given, `its first output${first ? ` '${first.name}' [${(dims ?? []).join(', ')}]` : ''} is not [batch, classes] scores or a [batch] value`, 'export the model with its classifier head (adapterc export, without --without-head)');
   }
-  const positions = model.graph.initializers.find((t) => /position_embeddings|position_embedding|wpe/i.test(t.name ?? '') && t.dims.length === 2)?.dims[0];
+  const positions = positionTableRows(model.graph.initializers);
   const ort = await import('onnxruntime-node');
   // A folder's merged model exists only in memory; a file is loaded by onnxruntime itself.
   const session = folder ? await ort.InferenceSession.create(encodeModel(model), { logSeverityLevel: 4 }) : await ort.InferenceSession.create(given, { logSeverityLevel: 4 });

@@ -215,8 +215,12 @@ function tableRows(model: Model, ids: string, tensors: ReadonlyMap<string, { ten
 
 /** The rows of the position embedding table, by name (a checkpoint parameter, or an initializer in the shared-base layout). */
 function positionRows(tensors: ReadonlyMap<string, { tensor: Tensor }>, model: Model): number | undefined {
-  const all = [...[...tensors.values()].map((t) => t.tensor), ...model.graph.initializers];
-  return all.find((t) => /position_embeddings|position_embedding|wpe/i.test(t.name ?? '') && t.dims.length === 2)?.dims[0];
+  return positionTableRows([...[...tensors.values()].map((t) => t.tensor), ...model.graph.initializers]);
+}
+
+/** The rows of the position embedding table among `tensors`, found by its name: the longest input the model takes. */
+export function positionTableRows(tensors: readonly Tensor[]): number | undefined {
+  return tensors.find((t) => /position_embeddings|position_embedding|wpe/i.test(t.name ?? '') && t.dims.length === 2)?.dims[0];
 }
 
 /**

@@ -57,13 +57,6 @@ function wholeNumber(name: string, value: unknown): number | undefined {
   return n;
 }
 
-/** Runs `body`; with --json its result is printed as JSON (a failure is, by the CLI, for every command). */
-async function run(json: boolean, io: CliIo, body: () => Promise<object>): Promise<ExitCode> {
-  const result = await body();
-  if (json) io.stdout(okJson(result));
-  return ExitCode.ok;
-}
-
 function common(command: string, values: Record<string, unknown>, io: CliIo) {
   const vocab = values['vocab'] as string | undefined;
   if (vocab === undefined) throw usage(command, `'adapterc ${command}' needs the model's vocabulary: --vocab vocab.txt (or the model's folder).`);
@@ -87,24 +80,25 @@ export const predictCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('predict', argv, { ...options, labels: { type: 'string' } });
     const json = values['json'] === true;
-    return run(json, io, async () => {
-      if (positionals.length < 1 || positionals.length > 2) throw usage('predict', `'adapterc predict' takes a model (or artifacts folder) and optionally a file of sentences, but was given ${positionals.length === 0 ? 'nothing' : positionals.length}.`);
-      const [model, file] = positionals as [string, string | undefined];
-      const base = { model, ...common('predict', values, io) };
-      const names = (values['labels'] as string | undefined)?.split(',').map((n) => n.trim());
-      const result =
-        file === undefined || file === '-'
-          ? await predict({ ...base, texts: parseSentences(readStdin(io), '<stdin>').map((e) => e.text) })
-          : await predict({ ...base, input: file });
-      if (names !== undefined && result.task === 'classification' && names.length !== result.classes) {
-        throw new AdapterError([diagnostic('ADP5103', { option: 'labels', value: names.join(','), reason: `the model has ${result.classes} classes` }, undefined, `give ${result.classes} names`)]);
-      }
-      if (json) return { model: result.source, task: result.task, ...(names ? { labels: names } : {}), predictions: result.predictions.map((p) => (p.kind === 'regression' ? { text: p.text, value: p.value, truncated: p.truncated } : { text: p.text, label: names?.[p.label] ?? p.label, scores: p.scores, truncated: p.truncated })) };
-      io.stdout(predictionLines(result, names).join('\n'));
-      const cut = result.predictions.filter((p) => p.truncated).length;
-      if (cut > 0) io.stderr(`${cut} of ${result.predictions.length} sentences were longer than --max-length and were cut`);
-      return {};
-    });
+    if (positionals.length < 1 || positionals.length > 2) throw usage('predict', `'adapterc predict' takes a model (or artifacts folder) and optionally a file of sentences, but was given ${positionals.length === 0 ? 'nothing' : positionals.length}.`);
+    const [model, file] = positionals as [string, string | undefined];
+    const base = { model, ...common('predict', values, io) };
+    const names = (values['labels'] as string | undefined)?.split(',').map((n) => n.trim());
+    const result =
+      file === undefined || file === '-'
+        ? await predict({ ...base, texts: parseSentences(readStdin(io), '<stdin>').map((e) => e.text) })
+        : await predict({ ...base, input: file });
+    if (names !== undefined && result.task === 'classification' && names.length !== result.classes) {
+      throw new AdapterError([diagnostic('ADP5103', { option: 'labels', value: names.join(','), reason: `the model has ${result.classes} classes` }, undefined, `give ${result.classes} names`)]);
+    }
+    if (json) {
+      io.stdout(okJson({ model: result.source, task: result.task, ...(names ? { labels: names } : {}), predictions: result.predictions.map((p) => (p.kind === 'regression' ? { text: p.text, value: p.value, truncated: p.truncated } : { text: p.text, label: names?.[p.label] ?? p.label, scores: p.scores, truncated: p.truncated })) }));
+      return ExitCode.ok;
+    }
+    io.stdout(predictionLines(result, names).join('\n'));
+    const cut = result.predictions.filter((p) => p.truncated).length;
+    if (cut > 0) io.stderr(`${cut} of ${result.predictions.length} sentences were longer than --max-length and were cut`);
+    return ExitCode.ok;
   },
 };
 
@@ -115,17 +109,18 @@ export const evalCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('eval', argv, { ...options, data: { type: 'string' } });
     const json = values['json'] === true;
-    return run(json, io, async () => {
-      if (positionals.length !== 1) throw usage('eval', `'adapterc eval' takes one model (or artifacts folder), but was given ${positionals.length === 0 ? 'nothing' : positionals.length}.`);
-      const data = values['data'] as string | undefined;
-      if (data === undefined) throw usage('eval', "'adapterc eval' needs labelled sentences: --data dev.tsv.");
-      const result = await evaluate({ model: positionals[0]!, data, ...common('eval', values, io) });
-      const m = result.metrics;
-      if (json) return { model: result.source, data, metrics: m };
-      const figures = m.kind === 'classification' ? [`accuracy ${(m.accuracy * 100).toFixed(2)}%`, `F1 ${m.f1.toFixed(4)}`, `MCC ${m.mcc.toFixed(4)}`] : [`Pearson ${m.pearson.toFixed(4)}`, `Spearman ${m.spearman.toFixed(4)}`];
-      io.stdout(`${data}: ${m.examples} examples; ${figures.join(', ')}\n  model ${result.source}`);
-      return {};
-    });
+    if (positionals.length !== 1) throw usage('eval', `'adapterc eval' takes one model (or artifacts folder), but was given ${positionals.length === 0 ? 'nothing' : positionals.length}.`);
+    const data = values['data'] as string | undefined;
+    if (data === undefined) throw usage('eval', "'adapterc eval' needs labelled sentences: --data dev.tsv.");
+    const result = await evaluate({ model: positionals[0]!, data, ...common('eval', values, io) });
+    const m = result.metrics;
+    if (json) {
+      io.stdout(okJson({ model: result.source, data, metrics: m }));
+      return ExitCode.ok;
+    }
+    const figures = m.kind === 'classification' ? [`accuracy ${(m.accuracy * 100).toFixed(2)}%`, `F1 ${m.f1.toFixed(4)}`, `MCC ${m.mcc.toFixed(4)}`] : [`Pearson ${m.pearson.toFixed(4)}`, `Spearman ${m.spearman.toFixed(4)}`];
+    io.stdout(`${data}: ${m.examples} examples; ${figures.join(', ')}\n  model ${result.source}`);
+    return ExitCode.ok;
   },
 };
 
