@@ -1,14 +1,18 @@
 /**
  * Fuzzing as tests (a longer run: `npm run fuzz`): mutated specs through `check` and `fmt`'s round
- * trip, and damaged corpus models through `inspect` and `compile`: only catalogued diagnostics, no
- * exception, no hang (a hang hits the test's timeout). Seeded: a failure repeats.
+ * trip, damaged corpus models through `inspect` and `compile`, and damaged data, vocabularies and
+ * checkpoints through `train` and `export`: only catalogued diagnostics, no exception (the CLI's
+ * exit 2), no hang (a hang hits the test's timeout). Seeded: a failure repeats.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileSystemHost } from '../../src/check/check.js';
 import { root } from '../artifacts/harness.js';
+import { cli } from '../helpers/cli.js';
+import { writeTinyTask } from '../helpers/tiny-task.js';
+import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { adversarialSpecs, modelOutcome, mutateModel, mutateSpec, random, specOutcome, type Outcome } from '../helpers/fuzz.js';
 import { corpusEntries, corpusPath, describeCorpus } from '../load/corpus.js';
 
@@ -74,3 +78,31 @@ describeCorpus('damaged corpus models through inspect and compile', () => {
     expect(refused).toBeGreaterThan(10);
   }, 240_000);
 });
+
+describe('damaged data, vocabularies and checkpoints through train and export (issue 22)', () => {
+  it('36 inputs: exit 0 or 1 with a catalogued diagnostic, never 2', async () => {
+    const rng = random(23);
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-fuzz-train-'));
+    const task = writeTinyTask(dir);
+    const model = path.join(dir, 'tiny.onnx');
+    writeSyntheticBertSync({ preset: 'tiny', seed: 1 }, model);
+    const artifacts = path.join(dir, 'artifacts');
+    expect((await cli(['compile', path.join(specsDir, 'houlsby.adp'), model, '-o', artifacts])).code).toBe(0);
+    const sources = { data: readFileSync(task.trainTsv), vocab: readFileSync(task.vocab), checkpoint: readFileSync(path.join(artifacts, 'checkpoint')) };
+    const failures: string[] = [];
+    for (let i = 0; i < 36; i++) {
+      const which = (['data', 'vocab', 'checkpoint'] as const)[i % 3]!;
+      const { bytes, how } = mutateModel(sources[which], rng);
+      const damaged = path.join(dir, `damaged-${i}`);
+      writeFileSync(damaged, bytes);
+      const args =
+        which === 'checkpoint'
+          ? ['export', artifacts, '--checkpoint', damaged, '-o', path.join(dir, `out-${i}.onnx`)]
+          : ['train', artifacts, '--train', which === 'data' ? damaged : task.trainTsv, '--vocab', which === 'vocab' ? damaged : task.vocab, '--max-steps', '1', '--batch-size', '8', '-o', path.join(dir, `trained-${i}`)];
+      const r = await cli(args);
+      if (r.code !== 0 && (r.code !== 1 || !/ ADP\d{4}: /.test(r.stderr))) failures.push(`${which} ${how}: exit ${r.code} ${r.stderr.split('\n').slice(0, 2).join(' | ')}`);
+    }
+    expect(failures).toEqual([]);
+  }, 240_000);
+});
+
