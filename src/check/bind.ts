@@ -6,7 +6,7 @@
 import { diagnostic, hasErrors, type Diagnostic } from '../diagnostics/index.js';
 import { resolveLayers } from './layers.js';
 import { describeBytes, encoderParameters, MAX_PARAMETER_FACTOR, MIN_PARAMETER_LIMIT, parameterLimit } from './limits.js';
-import { adapterParameterCount } from './parameters.js';
+import { instanceParameterCount } from './parameters.js';
 import type { AdapterDefinition, Placement, Plan, Site } from './plan.js';
 
 export interface ModelShape {
@@ -14,6 +14,12 @@ export interface ModelShape {
   readonly hidden: number;
   /** Whether the model has `site` in `layer`; every site exists when omitted. */
   readonly hasSite?: (layer: number, site: Site) => boolean;
+  /**
+   * A projection's [in, out] sizes (for the intermediate activation, [width, width]); when omitted,
+   * BERT's: hidden × hidden in attention, and an FFN of `ffn` (default 4 × hidden) units.
+   */
+  readonly projection?: (layer: number, site: Site) => { readonly inFeatures: number; readonly outFeatures: number } | undefined;
+  readonly ffn?: number;
 }
 
 /** One adapter to insert: this definition, at this site of this layer, with this bottleneck width. */
@@ -21,8 +27,13 @@ export interface AdapterInstance {
   readonly layer: number;
   readonly site: Site;
   readonly adapter: AdapterDefinition;
-  /** Bottleneck width m (a reduction resolved against the hidden size). */
+  /** Bottleneck width m (a reduction resolved against the hidden size); LoRA's rank; (IA)³'s vector length. */
   readonly units: number;
+  /** The site's input and output widths: hidden and hidden at a block site, the projection's sizes otherwise. */
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** Parameters this adapter adds. */
+  readonly parameters: number;
   readonly placement: Placement;
 }
 
@@ -46,8 +57,8 @@ export function bindPlan(plan: Plan, shape: ModelShape): BindResult {
   for (const placement of plan.placements) {
     const resolved = resolveLayers(placement.layers, shape.layers);
     diagnostics.push(...resolved.diagnostics);
-    const units = bottleneckUnits(placement.adapter, shape.hidden, placement, diagnostics);
-    if (units === undefined) continue;
+    const bottleneck = bottleneckUnits(placement.adapter, shape.hidden, placement, diagnostics);
+    if (bottleneck === undefined) continue;
     for (const layer of resolved.layers) {
       if (shape.hasSite && !shape.hasSite(layer, placement.site)) {
         diagnostics.push(diagnostic('ADP2205', { site: placement.site, layer }, { span: placement.span }, 'leave this layer out of the placement'));
@@ -58,13 +69,16 @@ export function bindPlan(plan: Plan, shape: ModelShape): BindResult {
         diagnostics.push(diagnostic('ADP2204', { site: placement.site, layer }, { span: placement.span }, `line ${bySite.get(key)!.placement.span.start.line} already places one there`));
         continue;
       }
-      bySite.set(key, { layer, site: placement.site, adapter: placement.adapter, units, placement });
+      const { inFeatures, outFeatures } = siteWidths(shape, layer, placement.site);
+      const units = placement.adapter.form.kind === 'ia3' ? outFeatures : bottleneck;
+      const parameters = instanceParameterCount(placement.adapter, units, inFeatures, outFeatures);
+      bySite.set(key, { layer, site: placement.site, adapter: placement.adapter, units, inFeatures, outFeatures, parameters, placement });
     }
   }
   const layerNorm = plan.trainable.layerNorm ? resolveLayers(plan.trainable.layerNorm, shape.layers) : undefined;
   if (layerNorm) diagnostics.push(...layerNorm.diagnostics);
   if (hasErrors(diagnostics)) return { bound: undefined, diagnostics: unique(diagnostics) };
-  const siteOrder = (s: Site) => (s === 'attention' ? 0 : 1);
+  const siteOrder = (s: Site) => computeOrder.indexOf(s);
   const instances = [...bySite.values()].sort((a, b) => a.layer - b.layer || siteOrder(a.site) - siteOrder(b.site));
   diagnostics.push(...sizeDiagnostics(plan, shape, instances));
   if (hasErrors(diagnostics)) return { bound: undefined, diagnostics: unique(diagnostics) };
@@ -95,9 +109,9 @@ function sizeDiagnostics(plan: Plan, shape: ModelShape, instances: readonly Adap
   const warned = new Set<string>();
   let count = 0;
   for (const i of instances) {
-    count += adapterParameterCount(i.adapter, i.units, shape.hidden);
+    count += i.parameters;
     const key = `${i.adapter.name}/${i.units}`;
-    if (i.units >= shape.hidden && !warned.has(key)) {
+    if (i.units >= shape.hidden && i.adapter.form.kind !== 'ia3' && !warned.has(key)) {
       warned.add(key);
       const factor = Number((shape.hidden / i.units).toPrecision(3)).toString();
       diagnostics.push(diagnostic('ADP2210', { name: i.adapter.name, units: i.units, hidden: shape.hidden, factor }, { span: i.placement.span }, `a bottleneck narrower than ${shape.hidden} (e.g. size ${Math.max(1, Math.floor(shape.hidden / 16))}, a reduction of 16) is what keeps adapters small`));
@@ -114,6 +128,20 @@ function sizeDiagnostics(plan: Plan, shape: ModelShape, instances: readonly Adap
     );
   }
   return diagnostics;
+}
+
+/** Sites in the order a layer computes them: instances are inserted in this order. */
+const computeOrder: readonly Site[] = ['query', 'key', 'value', 'attention_output', 'attention', 'ffn_in', 'intermediate', 'ffn_out', 'ffn'];
+
+function siteWidths(shape: ModelShape, layer: number, site: Site): { inFeatures: number; outFeatures: number } {
+  const found = shape.projection?.(layer, site);
+  if (found) return found;
+  const d = shape.hidden;
+  const ffn = shape.ffn ?? 4 * d;
+  if (site === 'ffn_in') return { inFeatures: d, outFeatures: ffn };
+  if (site === 'ffn_out') return { inFeatures: ffn, outFeatures: d };
+  if (site === 'intermediate') return { inFeatures: ffn, outFeatures: ffn };
+  return { inFeatures: d, outFeatures: d };
 }
 
 function bottleneckUnits(adapter: AdapterDefinition, hidden: number, placement: Placement, diagnostics: Diagnostic[]): number | undefined {

@@ -18,6 +18,9 @@ import { readLayerSet } from './layers.js';
 import { adapterSize, hiddenLayerCount, labelCount } from './limits.js';
 import {
   activations,
+  blockSites,
+  ia3Sites,
+  projectionSites,
   sites,
   type Activation,
   type AdapterDefinition,
@@ -85,6 +88,9 @@ export const defaults = {
   identityStd: 1e-3,
   /** AdapterHub's ParBnConfig scaling (He et al. 2022 use 4 beside the FFN). */
   parallelScaling: 4,
+  /** PEFT's LoraConfig defaults (r 8, lora_alpha 8). */
+  loraRank: 8,
+  loraAlpha: 8,
   hiddenLayers: 1,
   optimizer: { kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, noDecay: ['bias', 'layernorm'] } as Optimizer,
   schedule: { kind: 'constant' } as Schedule,
@@ -142,7 +148,9 @@ interface AdapterDraft {
 interface PlacementDraft {
   readonly adapter: A.Word;
   readonly size: BottleneckSize | undefined;
+  readonly preposition: 'after' | 'on';
   readonly site: Site;
+  readonly siteSpan: SourceSpan;
   readonly layers: LayerSelector;
   readonly span: SourceSpan;
 }
@@ -395,6 +403,14 @@ class Checker {
           fields.form = { value: { kind: 'parallel', scaling: (o.get('scaling') as number | undefined) ?? defaults.parallelScaling }, span: s.span };
           break;
         }
+        case 'lora': {
+          const o = readOptions({ name: { kind: 'word', text: 'lora', span: s.span }, args: s.args, span: s.span }, { options: { rank: adapterSize, alpha: positiveNumber } }, this.report);
+          fields.form = { value: { kind: 'lora', rank: (o.get('rank') as number | undefined) ?? defaults.loraRank, alpha: (o.get('alpha') as number | undefined) ?? defaults.loraAlpha }, span: s.span };
+          break;
+        }
+        case 'ia3':
+          fields.form = { value: { kind: 'ia3' }, span: s.span };
+          break;
       }
     }
     if (sizeKinds > 1) {
@@ -450,7 +466,7 @@ class Checker {
         continue;
       }
       seenSites.add(site);
-      drafts.push({ adapter: p.adapter, size, site, layers, span: p.span });
+      drafts.push({ adapter: p.adapter, size, preposition: p.preposition, site, siteSpan: siteWord.span, layers, span: p.span });
     }
     return drafts;
   }
@@ -599,12 +615,80 @@ class Checker {
     return undefined;
   }
 
+  /**
+   * A LoRA or (IA)³ definition: the bottleneck settings mean nothing there (ADP1122). LoRA's width
+   * is its rank; (IA)³'s is the site's, known once the model is (`size` is then unused).
+   */
+  private projectionAdapter(name: string, draft: AdapterDraft, form: AdapterForm): AdapterDefinition | undefined {
+    const f = draft.fields;
+    const family = form.kind === 'lora' ? 'a LoRA adapter' : 'an (IA)³ adapter';
+    const fix = form.kind === 'lora' ? "remove it: a LoRA adapter's width is its rank, 'lora(rank 8, alpha 16)'" : 'remove it: an (IA)³ adapter is one learned vector per site';
+    let ok = true;
+    const settings: [string, SourceSpan | undefined][] = [
+      ['size', f.size?.span],
+      ['activation', f.activation?.span],
+      ['layernorm', f.layerNorm?.span],
+      ['hidden_layers', f.hiddenLayers?.span],
+    ];
+    for (const [setting, span] of settings) {
+      if (!span) continue;
+      ok = false;
+      this.report(diagnostic('ADP1122', { setting: setting === 'size' && f.size?.value.kind === 'reduction' ? 'reduction' : setting, name, family }, { span }, fix));
+    }
+    // LoRA: A Kaiming-uniform and B zero, as PEFT draws them. (IA)³: ones (any init but `normal`).
+    const init = f.init?.value ?? (form.kind === 'lora' ? { kind: 'mam' } : { kind: 'identity', std: defaults.identityStd });
+    if (init.kind === 'adapterhub') {
+      ok = false;
+      const fix = form.kind === 'lora' ? "use 'init mam' (PEFT's: A Kaiming-uniform, B zero), 'identity(std S)' or 'normal(std S)'" : "remove it (the vectors start at ones), or use 'init normal(std S)' for ones plus N(0, S²)";
+      this.report(diagnostic('ADP1122', { setting: 'init adapterhub', name, family }, { span: f.init!.span }, fix));
+    }
+    if (!ok) return undefined;
+    return {
+      name,
+      size: { kind: 'absolute', units: form.kind === 'lora' ? form.rank : 1 },
+      activation: 'identity',
+      init,
+      layerNorm: false,
+      hiddenLayers: 1,
+      form,
+      span: draft.span,
+    };
+  }
+
+  /** ADP1123 when a placement puts an adapter where its family does not go, or says 'after' for 'on'. */
+  private placementFits(definition: AdapterDefinition, p: PlacementDraft): boolean {
+    const kind = definition.form.kind;
+    const allowed: readonly Site[] = kind === 'lora' ? projectionSites : kind === 'ia3' ? ia3Sites : blockSites;
+    const preposition = kind === 'lora' || kind === 'ia3' ? 'on' : 'after';
+    const family = kind === 'lora' ? 'a LoRA adapter' : kind === 'ia3' ? 'an (IA)³ adapter' : 'a bottleneck adapter';
+    const where = `place ${definition.name} ${preposition} ${allowed.includes(p.site) ? p.site : allowed.join(', ')} …`;
+    if (!allowed.includes(p.site)) {
+      this.report(diagnostic('ADP1123', { name: definition.name, family, site: p.site, preposition, allowed: allowed.join(', ') }, { span: p.siteSpan }, `write '${where}'`));
+      return false;
+    }
+    if (p.preposition !== preposition) {
+      this.report(diagnostic('ADP1124', { name: definition.name, family, preposition }, { span: p.span }, `write '${where}'`));
+      return false;
+    }
+    if (p.size && (kind === 'lora' || kind === 'ia3')) {
+      this.report(diagnostic('ADP1122', { setting: 'size', name: definition.name, family }, { span: p.span }, kind === 'lora' ? "set the rank in the adapter: 'lora(rank 4)'" : 'remove it: an (IA)³ adapter is one learned vector per site'));
+      return false;
+    }
+    return true;
+  }
+
   /** Turns the top-level scope into the plan: resolves adapter names, fills defaults, checks the whole. */
   finish(scope: Scope, file: string): Plan | undefined {
     const before = this.diagnostics.length;
     const definitions = new Map<string, AdapterDefinition>();
     for (const [name, draft] of scope.adapters) {
       const f = draft.fields;
+      const family = f.form?.value.kind;
+      if (family === 'lora' || family === 'ia3') {
+        const definition = this.projectionAdapter(name, draft, f.form!.value);
+        if (definition) definitions.set(name, definition);
+        continue;
+      }
       if (!f.size) {
         this.report(diagnostic('ADP1107', { name }, { span: draft.span }, "add 'size 64' (bottleneck width) or 'reduction 12' (hidden size / 12)"));
         continue;
@@ -624,6 +708,7 @@ class Checker {
     const placements: Placement[] = [];
     for (const p of scope.placements) {
       const definition = definitions.get(p.adapter.text);
+      if (definition && !this.placementFits(definition, p)) continue;
       if (!definition) {
         if (!scope.adapters.has(p.adapter.text)) {
           this.report(diagnostic('ADP1104', { name: p.adapter.text }, { span: p.adapter.span }, scope.adapters.size > 0 ? suggestion(p.adapter.text, [...scope.adapters.keys()]) : "define it first with 'adapter NAME { size 64 }'"));

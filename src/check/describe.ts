@@ -19,6 +19,8 @@ export function describeInit(init: Initializer): string {
 }
 
 export function describeAdapter(a: AdapterDefinition): string {
+  if (a.form.kind === 'lora') return `lora(rank ${a.form.rank}, alpha ${formatNumber(a.form.alpha)}), init ${describeInit(a.init)}`;
+  if (a.form.kind === 'ia3') return `ia3 (one vector per site, starting at ${a.init.kind === 'normal' ? `1 + N(0, ${formatNumber(a.init.std)}²)` : 'ones'})`;
   const parts = [describeSize(a.size), `activation ${a.activation}`, `init ${describeInit(a.init)}`];
   if (a.layerNorm) parts.push('layernorm');
   if (a.hiddenLayers !== 1) parts.push(`hidden_layers ${a.hiddenLayers}`);

@@ -12,12 +12,24 @@ export function adapterParameterCount(adapter: Pick<AdapterDefinition, 'hiddenLa
   return d * m + m + (adapter.hiddenLayers - 1) * (m * m + m) + m * d + d + (adapter.layerNorm ? 2 * d : 0);
 }
 
+/**
+ * Any family: a bottleneck adapter's count (the site's width is the hidden size), LoRA's
+ * rank · (in + out) for A and B, (IA)³'s one vector of the site's width (`units`).
+ */
+export function instanceParameterCount(adapter: Pick<AdapterDefinition, 'hiddenLayers' | 'layerNorm' | 'form'>, units: number, inFeatures: number, outFeatures: number): number {
+  if (adapter.form.kind === 'lora') return units * (inFeatures + outFeatures);
+  if (adapter.form.kind === 'ia3') return units;
+  return adapterParameterCount(adapter, units, outFeatures);
+}
+
 export function totalAdapterParameters(bound: BoundPlan): number {
-  return bound.instances.reduce((sum, i) => sum + adapterParameterCount(i.adapter, i.units, bound.shape.hidden), 0);
+  return bound.instances.reduce((sum, i) => sum + i.parameters, 0);
 }
 
 /** The per-adapter formula in d, e.g. `2·d·64 + d + 64`, or with m = d/12 for a reduction. */
-export function adapterParameterFormula(adapter: Pick<AdapterDefinition, 'hiddenLayers' | 'layerNorm'>, size: BottleneckSize): string {
+export function adapterParameterFormula(adapter: Pick<AdapterDefinition, 'hiddenLayers' | 'layerNorm' | 'form'>, size: BottleneckSize): string {
+  if (adapter.form.kind === 'lora') return `${adapter.form.rank}·(in + out)`;
+  if (adapter.form.kind === 'ia3') return "the site's width";
   const m = size.kind === 'absolute' ? `${size.units}` : `(d/${size.factor})`;
   const terms = [`2·d·${m}`, 'd', m];
   if (adapter.hiddenLayers > 1) terms.push(`${adapter.hiddenLayers - 1}·(${m}² + ${m})`);

@@ -8,9 +8,23 @@ import type { SourceSpan } from '../diagnostics/index.js';
 export const activations = ['gelu', 'relu', 'tanh', 'swish', 'silu', 'identity'] as const;
 export type Activation = (typeof activations)[number];
 
-export const sites = ['attention', 'ffn'] as const;
 /** `attention`: the attention output projection's result; `ffn`: the feed-forward output's. Both before the residual Add + LayerNorm. */
+export const blockSites = ['attention', 'ffn'] as const;
+/**
+ * The projections inside a layer that LoRA adapts in place (`place NAME on …`): attention's query,
+ * key and value, its output projection, and the feed-forward block's in and out projections.
+ */
+export const projectionSites = ['query', 'key', 'value', 'attention_output', 'ffn_in', 'ffn_out'] as const;
+/** Where (IA)³ rescales: the key and value projections' outputs and the FFN's intermediate activation. */
+export const ia3Sites = ['key', 'value', 'intermediate'] as const;
+export const sites = [...blockSites, ...projectionSites, 'intermediate'] as const;
 export type Site = (typeof sites)[number];
+export type BlockSite = (typeof blockSites)[number];
+export type ProjectionSite = (typeof projectionSites)[number];
+
+export function isBlockSite(site: Site): site is BlockSite {
+  return site === 'attention' || site === 'ffn';
+}
 
 /** Bottleneck width: absolute, or the hidden size divided by a factor (checked against the model). */
 export type BottleneckSize = { readonly kind: 'absolute'; readonly units: number } | { readonly kind: 'reduction'; readonly factor: number };
@@ -33,7 +47,17 @@ export type Initializer =
  * `parallel` (He et al. 2022; AdapterHub's par_bn): the sub-layer's output plus s · up(f(down(x)))
  * of the sub-layer's input x, beside it rather than after it.
  */
-export type AdapterForm = { readonly kind: 'sequential' } | { readonly kind: 'parallel'; readonly scaling: number };
+export type AdapterForm =
+  | { readonly kind: 'sequential' }
+  | { readonly kind: 'parallel'; readonly scaling: number }
+  /**
+   * LoRA (Hu et al. 2021) on a projection W: W + (alpha / rank) · A·B with A [in, rank] and B
+   * [rank, out], computed beside it as (alpha / rank) · (x·A)·B. `size` holds the rank. B starts at
+   * zero (the `mam` init: A Kaiming-uniform, as PEFT draws it), so the model starts unchanged.
+   */
+  | { readonly kind: 'lora'; readonly rank: number; readonly alpha: number }
+  /** (IA)³ (Liu et al. 2022): a learned vector, starting at ones, multiplying the site's values elementwise. */
+  | { readonly kind: 'ia3' };
 
 export interface AdapterDefinition {
   readonly name: string;

@@ -54,6 +54,9 @@ export const catalogue = {
   ADP1119: error(() => `The new classifier head would never be trained.`),
   ADP1120: error(() => `The new masked_lm head would never be trained.`),
   ADP1121: error((a: { name: string; value: string; limit: number }) => `'${a.name}' is ${a.value}, more than the limit of ${a.limit}.`),
+  ADP1122: error((a: { setting: string; name: string; family: string }) => `'${a.setting}' does not apply to '${a.name}', ${a.family}.`),
+  ADP1123: error((a: { name: string; family: string; site: string; preposition: string; allowed: string }) => `'${a.name}' is ${a.family} and cannot go at '${a.site}'; it goes ${a.preposition} ${a.allowed}.`),
+  ADP1124: error((a: { name: string; family: string; preposition: string }) => `'${a.name}' is ${a.family}: place it '${a.preposition}' its sites.`),
   ADP1117: warning((a: { item: string }) => `'trainable all' already trains everything, so '${a.item}' adds nothing.`),
 
   // ---- ADP12xx: files and imports -------------------------------------------------------------

@@ -9,6 +9,7 @@ import { findFfnSize, findHeads } from './dimensions.js';
 import { traceEncoder } from './encoder.js';
 import { classifyInputs, classifyOutputs, findPooledOutput } from './interface.js';
 import { findLayerNorms } from './layernorm.js';
+import { findProjections } from './projections.js';
 import type { Discovery } from './types.js';
 import { GraphView } from './view.js';
 
@@ -57,6 +58,7 @@ export function discover(model: Model, file: string): Discovery {
   return {
     hidden,
     layers: chain.layers,
+    projections: findProjections(view, chain.layers),
     heads: findHeads(view, hidden, firstLayer),
     ffn: findFfnSize(view, hidden, chain.layers.find((l) => l.ffn)),
     embeddingLayerNorm: chain.root,

@@ -4,7 +4,7 @@
  * rewrite stage can act on it directly.
  */
 import type { Node } from '../ir/index.js';
-import type { Site } from '../check/plan.js';
+import type { BlockSite, ProjectionSite } from '../check/plan.js';
 
 /** How a LayerNorm is written in the graph. */
 export type LayerNormForm =
@@ -31,7 +31,7 @@ export interface LayerNorm {
 /** The place an adapter goes: the output projection's result just before the residual Add + LayerNorm. */
 export interface AdapterSite {
   readonly layer: number;
-  readonly site: Site;
+  readonly site: BlockSite;
   /**
    * The site tensor: the projection's output after its bias. When the bias is folded into a
    * SkipLayerNormalization (`foldedBias`), the projection's output without it.
@@ -65,6 +65,45 @@ export interface ExistingAdapter {
   readonly input: string;
 }
 
+/**
+ * A projection inside a layer (see projections.ts): `output` = node(input) · W (+ bias), with W
+ * [inFeatures, outFeatures]. Where the query, key and value weights are column slices of one packed
+ * weight (ONNX Runtime's fused Attention; torch.nn.MultiheadAttention's in_proj MatMul), `packed`
+ * says which slice, where the weight and bias are read, and `output` is ''.
+ */
+export interface Projection {
+  readonly site: ProjectionSite;
+  readonly layer: number;
+  readonly node: Node;
+  /** The value multiplied by the weight. */
+  readonly input: string;
+  /** The result, after the projection's bias when an Add of a constant follows the MatMul. */
+  readonly output: string;
+  /** The weight's graph value (an initializer, or its Transpose). */
+  readonly weight: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly packed: PackedSlice | undefined;
+}
+
+export interface PackedSlice {
+  readonly offset: number;
+  /** Columns of the whole packed weight. */
+  readonly total: number;
+  /** Where the packed weight [in, total] and its bias [total] are read: a node and an input index. */
+  readonly weight: { readonly node: Node; readonly index: number };
+  readonly bias: { readonly node: Node; readonly index: number } | undefined;
+}
+
+/** The FFN's intermediate activation: the FFN out projection's input. */
+export interface IntermediateActivation {
+  readonly value: string;
+  readonly width: number;
+  readonly consumer: Node;
+}
+
+export type LayerProjections = { readonly [K in ProjectionSite]?: Projection } & { readonly intermediate?: IntermediateActivation };
+
 export interface TransformerLayer {
   readonly index: number;
   readonly attention: AdapterSite | undefined;
@@ -86,6 +125,8 @@ export interface ModelOutput {
 export interface Discovery {
   readonly hidden: number;
   readonly layers: readonly TransformerLayer[];
+  /** Each layer's projections (by layer index), for LoRA and (IA)³. */
+  readonly projections: readonly LayerProjections[];
   /** Attention heads and FFN (intermediate) size, where the graph makes them plain. */
   readonly heads: number | undefined;
   readonly ffn: number | undefined;

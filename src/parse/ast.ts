@@ -64,7 +64,11 @@ export type AdapterSetting =
   | (Located & { readonly kind: 'layernorm' })
   | (Located & { readonly kind: 'hidden_layers'; readonly value: NumberValue })
   /** A parallel adapter (beside the sub-layer, reading its input); `args`: `(scaling S)`. */
-  | (Located & { readonly kind: 'parallel'; readonly args: readonly Argument[] | undefined });
+  | (Located & { readonly kind: 'parallel'; readonly args: readonly Argument[] | undefined })
+  /** A LoRA adapter on a projection; `args`: `(rank R, alpha A)`. */
+  | (Located & { readonly kind: 'lora'; readonly args: readonly Argument[] | undefined })
+  /** An (IA)³ adapter: a learned vector rescaling a projection's output or the FFN's activation. */
+  | (Located & { readonly kind: 'ia3' });
 
 export interface TrainableItem extends Located {
   readonly name: Word;
@@ -91,6 +95,8 @@ export interface PlaceStatement extends Located {
   readonly kind: 'place';
   readonly adapter: Word;
   readonly args: readonly Argument[] | undefined;
+  /** `after` a sub-layer (bottleneck adapters), `on` a projection (LoRA, (IA)³). */
+  readonly preposition: 'after' | 'on';
   readonly sites: readonly Word[];
   readonly layers: LayerClause;
 }

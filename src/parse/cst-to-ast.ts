@@ -145,6 +145,12 @@ export class AstBuilder {
       const args = argsNode ? this.arguments(argsNode) : undefined;
       return argsNode && !args ? undefined : { kind: 'parallel', args, span };
     }
+    if (token(c, 'Kw_lora')) {
+      const argsNode = node(c, 'arguments');
+      const args = argsNode ? this.arguments(argsNode) : undefined;
+      return argsNode && !args ? undefined : { kind: 'lora', args, span };
+    }
+    if (token(c, 'Kw_ia3')) return { kind: 'ia3', span };
     if (token(c, 'Kw_activation')) {
       const value = this.word(token(c, 'Name'));
       return value && { kind: 'activation', value, span };
@@ -169,7 +175,7 @@ export class AstBuilder {
     const args = argsNode ? this.arguments(argsNode) : undefined;
     const span = this.nodeSpan(n);
     if (!adapter || sites.length === 0 || !layers || !span || (argsNode && !args)) return undefined;
-    return { kind: 'place', adapter, args, sites, layers, span };
+    return { kind: 'place', adapter, args, preposition: token(c, 'Kw_on') ? 'on' : 'after', sites, layers, span };
   }
 
   private layerClause(n: CstNode): A.LayerClause | undefined {

@@ -11,7 +11,7 @@ import * as T from './tokens.js';
 export const ruleDescriptions: Readonly<Record<string, string>> = {
   spec: 'a statement (import, use, adapter, place, train, target or seed)',
   statement: 'a statement (import, use, adapter, place, train, target or seed)',
-  adapterSetting: "an adapter setting (size, reduction, activation, init, layernorm, hidden_layers or parallel) or '}'",
+  adapterSetting: "an adapter setting (size, reduction, activation, init, layernorm, hidden_layers, parallel, lora or ia3) or '}'",
   trainSetting: "a train setting (trainable, head, loss, optimizer or schedule) or '}'",
   trainableItem: "something to train (adapters, layernorm, head, embeddings or all)",
   layerSet: "layers ('all', an index like 3 or -1, or a range like 6..11)",
@@ -75,7 +75,8 @@ export class AdpParser extends CstParser {
   });
 
   // adapterSetting = "size" INTEGER | "reduction" INTEGER | "activation" NAME | "init" call
-  //                | "layernorm" | "hidden_layers" INTEGER | "parallel" [ arguments ] ;
+  //                | "layernorm" | "hidden_layers" INTEGER | "parallel" [ arguments ]
+  //                | "lora" [ arguments ] | "ia3" ;
   public adapterSetting = this.RULE('adapterSetting', () => {
     this.OR([
       { ALT: () => { this.CONSUME(T.Size); this.CONSUME(T.IntegerLiteral); } },
@@ -85,6 +86,8 @@ export class AdpParser extends CstParser {
       { ALT: () => this.CONSUME(T.LayerNorm) },
       { ALT: () => { this.CONSUME(T.HiddenLayers); this.CONSUME2(T.IntegerLiteral); } },
       { ALT: () => { this.CONSUME(T.Parallel); this.OPTION(() => this.SUBRULE(this.arguments)); } },
+      { ALT: () => { this.CONSUME(T.Lora); this.OPTION1(() => this.SUBRULE1(this.arguments)); } },
+      { ALT: () => this.CONSUME(T.Ia3) },
       { ALT: () => this.SUBRULE(this.unknownSetting) },
     ]);
   });
@@ -126,12 +129,12 @@ export class AdpParser extends CstParser {
     ]);
   });
 
-  // placeStatement = "place" NAME [ arguments ] "after" siteName { "," siteName } "in" ( "layers" | "layer" ) layerSet ;
+  // placeStatement = "place" NAME [ arguments ] ( "after" | "on" ) siteName { "," siteName } "in" ( "layers" | "layer" ) layerSet ;
   public placeStatement = this.RULE('placeStatement', () => {
     this.CONSUME(T.Place);
     this.CONSUME(T.Identifier);
     this.OPTION(() => this.SUBRULE(this.arguments));
-    this.CONSUME(T.After);
+    this.OR([{ ALT: () => this.CONSUME(T.After) }, { ALT: () => this.CONSUME(T.On) }]);
     this.SUBRULE(this.siteName);
     this.MANY(() => {
       this.CONSUME(T.Comma);

@@ -21,7 +21,7 @@ export interface SyntaxProblem {
 
 /** Keywords that may start a statement, an adapter setting and a train setting. */
 export const statementKeywords = ['import', 'use', 'override', 'adapter', 'place', 'train', 'target', 'seed'];
-export const adapterSettingKeywords = ['size', 'reduction', 'activation', 'init', 'layernorm', 'hidden_layers', 'parallel'];
+export const adapterSettingKeywords = ['size', 'reduction', 'activation', 'init', 'layernorm', 'hidden_layers', 'parallel', 'lora', 'ia3'];
 export const trainSettingKeywords = ['trainable', 'head', 'loss', 'optimizer', 'schedule'];
 
 /** A closing brace is expected when a block's settings end: say what else could have come. */

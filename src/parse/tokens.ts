@@ -45,6 +45,7 @@ export const Override = keyword('override');
 export const Adapter = keyword('adapter');
 export const Place = keyword('place');
 export const After = keyword('after');
+export const On = keyword('on');
 export const In = keyword('in');
 export const Layers = keyword('layers');
 export const Layer = keyword('layer');
@@ -61,6 +62,8 @@ export const Init = keyword('init');
 export const LayerNorm = keyword('layernorm');
 export const HiddenLayers = keyword('hidden_layers');
 export const Parallel = keyword('parallel');
+export const Lora = keyword('lora');
+export const Ia3 = keyword('ia3');
 // Train settings.
 export const Trainable = keyword('trainable');
 export const Head = keyword('head');
@@ -90,8 +93,8 @@ export const LParen = createToken({ name: 'LParen', pattern: /\(/, categories: [
 export const RParen = createToken({ name: 'RParen', pattern: /\)/, categories: [NotStatementStart], label: "')'" });
 
 export const keywordTokens: readonly TokenType[] = [
-  Import, Use, Override, Adapter, Place, After, In, Layers, Layer, All, Except, Train, Target, Seed,
-  Size, Reduction, Activation, Init, LayerNorm, HiddenLayers, Parallel, Trainable, Head, Loss, Optimizer, Schedule,
+  Import, Use, Override, Adapter, Place, After, On, In, Layers, Layer, All, Except, Train, Target, Seed,
+  Size, Reduction, Activation, Init, LayerNorm, HiddenLayers, Parallel, Lora, Ia3, Trainable, Head, Loss, Optimizer, Schedule,
 ];
 
 /**

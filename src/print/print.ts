@@ -55,7 +55,10 @@ function printAdapterSetting(s: A.AdapterSetting): string {
     case 'layernorm':
       return 'layernorm';
     case 'parallel':
-      return `parallel${printArgs(s.args)}`;
+    case 'lora':
+      return `${s.kind}${printArgs(s.args)}`;
+    case 'ia3':
+      return 'ia3';
   }
 }
 
@@ -142,7 +145,7 @@ class Printer {
       case 'seed':
         return this.line(`seed ${s.value.text}`, end.offset, end.line);
       case 'place':
-        return this.line(`place ${s.adapter.text}${printArgs(s.args)} after ${s.sites.map((w) => w.text).join(', ')} ${printLayerClause(s.layers)}`, end.offset, end.line);
+        return this.line(`place ${s.adapter.text}${printArgs(s.args)} ${s.preposition} ${s.sites.map((w) => w.text).join(', ')} ${printLayerClause(s.layers)}`, end.offset, end.line);
       case 'adapter':
         return this.block(`${s.override ? 'override ' : ''}adapter ${s.name.text} {`, s.settings, printAdapterSetting, s.span);
       case 'train':

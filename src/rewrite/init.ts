@@ -3,6 +3,7 @@
  * own random stream keyed by its name, so its values do not depend on which other tensors exist or
  * in which order they are made, and the same seed gives the same bytes on every machine.
  */
+import type { Initializer } from '../check/plan.js';
 import { makeTensor, type Tensor } from '../ir/index.js';
 import { fillNormal, streamFor } from '../util/prng.js';
 
@@ -38,4 +39,19 @@ export function uniformTensor(seed: number, name: string, dims: readonly number[
 
 export function constantTensor(name: string, dims: readonly number[], value: number): Tensor {
   return makeTensor(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value));
+}
+
+/**
+ * A new weight drawn by the adapter's `init`: `down` is the projection into the bottleneck (LoRA's
+ * A), `up` the one out of it (LoRA's B). `identity` and `mam` make `up` zero, so the adapted model
+ * starts as the original; `mam` (AdapterHub's par_bn default, and PEFT's LoRA A) draws `down`
+ * Kaiming-uniform with a = √5 over fan_in, the rows of a MatMul weight [in, out]: U(±1/√fan_in).
+ */
+export function drawWeight(init: Initializer, seed: number, name: string, dims: readonly number[], role: 'down' | 'up'): Tensor {
+  // compile always gives a folder's values (adapterHubValues); a caller that sets values afterwards
+  // (attaching an adapters file) may not: AdapterHub's own initialization, N(0, 0.02²), stands in.
+  if (init.kind === 'adapterhub') return normalTensor(seed, name, dims, 0.02);
+  if ((init.kind === 'identity' || init.kind === 'mam') && role === 'up') return constantTensor(name, dims, 0);
+  if (init.kind === 'mam') return uniformTensor(seed, name, dims, 1 / Math.sqrt(dims[0]!));
+  return normalTensor(seed, name, dims, init.std, init.kind === 'normal' ? init.truncate : undefined);
 }

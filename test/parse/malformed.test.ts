@@ -99,6 +99,12 @@ const cases: Case[] = [
   { name: 'unknown target', text: adapter + place + 'target gpu\n', code: 'ADP1101', line: 5, column: 8 },
   { name: 'brackets nested too deep', text: `adapter b {\n  size 8\n  init normal(std ${'('.repeat(40)}\n`, code: 'ADP1006', line: 3, column: 49, hint: 'close the brackets' },
   { name: 'size over the limit', text: 'adapter b {\n  size 99999999999\n}\n' + place, code: 'ADP1121', line: 2, column: 8, hint: 'use at most 65536' },
+  { name: 'size on a LoRA adapter', text: 'adapter l {\n  lora(rank 4)\n  size 8\n}\nplace l on query in layers all\n', code: 'ADP1122', line: 3, column: 3, hint: 'its rank' },
+  { name: 'activation on an (IA)³ adapter', text: 'adapter s {\n  ia3\n  activation relu\n}\nplace s on key in layers all\n', code: 'ADP1122', line: 3, column: 3, hint: 'one learned vector' },
+  { name: 'LoRA after a sub-layer', text: 'adapter l {\n  lora(rank 4)\n}\nplace l on ffn in layers all\n', code: 'ADP1123', line: 4, column: 12, hint: 'query, key, value' },
+  { name: 'bottleneck on a projection', text: adapter + 'place b after query in layers all\n', code: 'ADP1123', line: 4, column: 15, hint: 'attention, ffn' },
+  { name: "LoRA placed 'after'", text: 'adapter l {\n  lora(rank 4)\n}\nplace l after value in layers all\n', code: 'ADP1124', line: 4, column: 1, hint: "place l on value" },
+  { name: 'misspelt projection', text: 'adapter l {\n  lora(rank 4)\n}\nplace l on querry in layers all\n', code: 'ADP1101', line: 4, column: 12, hint: "did you mean 'query'?" },
   { name: 'import of a file that is not a spec', text: 'import "/etc/passwd"\n' + adapter + place, code: 'ADP1205', line: 1, column: 8, hint: '.adp' },
 ];
 

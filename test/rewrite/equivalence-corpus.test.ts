@@ -17,10 +17,17 @@ const NO_POOLER = new Set(['pytorch-1.13/torch_transformer_encoder_opset17.onnx'
  */
 const SCALE: Record<string, number> = { 'ort-fused/attention_skiplayernorm_pruned_opset16.onnx': 20 };
 
+/**
+ * The same fragment ends in a SkipLayerNormalization whose sum its attention output dominates, so
+ * LoRA at std 1 on the packed query and value (the values about six times larger) barely moves the
+ * normalized output: 1.6e-5 measured, still 16x the 1e-6 of float noise that (a) allows.
+ */
+const RESCALED_MINIMUM: Record<string, number> = { 'ort-fused/attention_skiplayernorm_pruned_opset16.onnx': 5e-6 };
+
 describeCorpus('adapted corpus models compute what the originals do (identity init), nearly (own init), and differently (std 1)', () => {
   for (const entry of corpusEntries().filter((e) => e.runs)) {
     const manifest = entry as typeof entry & { layers: number; sites: { attention: number; ffn: number } };
     const model = fileModel(entry.path, corpusPath(entry), { layers: manifest.layers, ffn: manifest.sites.ffn === manifest.layers, pooler: !NO_POOLER.has(entry.path) });
-    describeEquivalence(model, { scale: SCALE[entry.path] ?? 1 });
+    describeEquivalence(model, { scale: SCALE[entry.path] ?? 1, ...(RESCALED_MINIMUM[entry.path] !== undefined ? { rescaledMinimum: RESCALED_MINIMUM[entry.path] } : {}) });
   }
 });

@@ -7,6 +7,7 @@
  *   (b) the spec's own init (normal, std 1e-2/1e-3)  → 0 < max |Δ| ≤ bound(std)  (see `ownInitBound`);
  *       identity and mam (zero up-projection)       → max |Δ| ≤ 1e-6
  *   (c) adapters forced to normal(std 1.0)           → max |Δ| > 0.1: the adapters are on the data path
+ *       (> 1e-2 for LoRA and (IA)³, which rescale values that a LayerNorm later normalizes: see `onDataPath`)
  *
  * Spec/model pairs that do not fit fail with the expected ADP22xx codes, which are worked out here
  * from facts about the model (depth, FFN sites, pooler) known without discovery, never skipped.
@@ -56,7 +57,20 @@ function ownInitBound(std: number, scale: number): number {
   return 500 * std * std * scale;
 }
 
+/**
+ * The least change (c) must show. A bottleneck adapter at std 1 adds a large term of its own; LoRA
+ * and (IA)³ at std 1 rescale or perturb values the model already computes (keys, values, the FFN's
+ * activation), and a later LayerNorm takes much of a rescaling out: measured 0.037–0.057 for (IA)³
+ * on the smallest corpus and synthetic models, against float noise of 1e-6.
+ */
+function onDataPath(spec: string, rescaledMinimum = 1e-2): number {
+  const kinds = checkedSpec(spec).plan.placements.map((p) => p.adapter.form.kind);
+  return kinds.length > 0 && kinds.every((k) => k === 'lora' || k === 'ia3') ? rescaledMinimum : 0.1;
+}
+
 export interface EquivalenceOptions {
+  /** The least change (c) asks of LoRA and (IA)³ specs (default 1e-2; see `onDataPath`). */
+  readonly rescaledMinimum?: number;
   /** Widens the (b) bound for models with unusually large site tensors. */
   readonly scale?: number;
   /** Only these specs (default: every spec in specs/). */
@@ -139,7 +153,7 @@ export function describeEquivalence(model: TestModel, options: EquivalenceOption
         expect(own.diff).toBeGreaterThan(1e-7);
         expect(own.diff).toBeLessThanOrEqual(ownInitBound(std, scale));
       }
-      expect(large.diff).toBeGreaterThan(0.1);
+      expect(large.diff).toBeGreaterThan(onDataPath(spec, options.rescaledMinimum));
     });
   });
 }

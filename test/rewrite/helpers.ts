@@ -97,6 +97,8 @@ export const SPEC_NEEDS: Readonly<Record<string, { sites: readonly Site[]; minLa
   // `layer 0` and `layers 1..-1`: layer 1 must exist.
   'per-layer-sizes': { sites: ['attention', 'ffn'], minLayers: 2, firstLayer: 0 },
   parallel: { sites: ['ffn'], minLayers: 1, firstLayer: 0 },
+  lora: { sites: ['query', 'value'], minLayers: 1, firstLayer: 0 },
+  ia3: { sites: ['key', 'value', 'intermediate'], minLayers: 1, firstLayer: 0 },
   'regression-stsb': { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },
   relu: { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },
   'size-256': { sites: ['attention', 'ffn'], minLayers: 1, firstLayer: 0 },
@@ -114,7 +116,8 @@ export function expectedErrors(spec: string, model: TestModel): string[] {
   // ADP2201: a layer index past the model's depth.
   if (model.layers < needs.minLayers) codes.push('ADP2201');
   // ADP2205: a layer that exists but lacks a site the spec places at.
-  if (needs.sites.includes('ffn') && !model.ffn && model.layers > needs.firstLayer) codes.push('ADP2205');
+  const ffnSites: readonly Site[] = ['ffn', 'ffn_in', 'ffn_out', 'intermediate'];
+  if (needs.sites.some((s) => ffnSites.includes(s)) && !model.ffn && model.layers > needs.firstLayer) codes.push('ADP2205');
   // ADP2206: `head classifier(from pooled)` on a model without a pooler.
   const head = checkedSpec(spec).plan.head;
   if (head.kind === 'classifier' && head.from === 'pooled' && !model.pooler) codes.push('ADP2206');

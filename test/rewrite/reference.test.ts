@@ -9,7 +9,7 @@
  * error inside the adapter would hide under the float rounding of h.
  */
 import { describe, expect, it } from 'vitest';
-import type { Activation } from '../../src/check/plan.js';
+import type { Activation, BlockSite } from '../../src/check/plan.js';
 import { findInitializer, readFloat32, type Model } from '../../src/ir/index.js';
 import type { InsertedAdapter } from '../../src/rewrite/rules/insert-adapter.js';
 import { corpusPath, describeCorpus } from '../load/corpus.js';
@@ -165,7 +165,7 @@ async function checkAgainstReference(model: TestModel, spec: string, activation:
     // The adapter's output is Add(h, up(…)); h is what it reads.
     const add = adapted.graph.nodes.find((n) => n.outputs[0] === adapter.output)!;
     expect(add.opType).toBe('Add');
-    const site = discovery.layers[adapter.layer]![adapter.site]!;
+    const site = discovery.layers[adapter.layer]![adapter.site as BlockSite]!;
     // The residual node now reads the adapter's output where it read the site tensor.
     expect(site.residualNode.inputs[site.inputIndex]).toBe(adapter.output);
     // Without a folded bias the adapter reads the discovered site tensor itself.
@@ -173,7 +173,7 @@ async function checkAgainstReference(model: TestModel, spec: string, activation:
     return add.inputs[0]!;
   });
   // For folded biases: the raw projection and its bias, to check h = projection + bias.
-  const folded = adaptation.adapters.map((a) => discovery.layers[a.layer]![a.site]!).filter((s) => s.foldedBias !== undefined);
+  const folded = adaptation.adapters.map((a) => discovery.layers[a.layer]![a.site as BlockSite]!).filter((s) => s.foldedBias !== undefined);
   const names = [...inputs, ...adaptation.adapters.map((a) => a.output), ...folded.map((s) => s.value)];
   exposeOutputs(adapted, names);
   const values = await runOutputs(adapted, seededInputs(adapted), names);

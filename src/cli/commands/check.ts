@@ -3,7 +3,7 @@ import { check } from '../../api/check.js';
 import type { BoundPlan } from '../../check/bind.js';
 import { describeAdapter, describeHead, describeInit, describeOptimizer, describeSchedule, describeSize, describeTrainable } from '../../check/describe.js';
 import { describeSelector } from '../../check/layers.js';
-import { adapterParameterCount, adapterParameterFormula, totalAdapterParameters } from '../../check/parameters.js';
+import { adapterParameterFormula, totalAdapterParameters } from '../../check/parameters.js';
 import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '../../diagnostics/index.js';
 import { diagnosticsJson } from '../json.js';
 import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
@@ -92,7 +92,7 @@ function planJson(bound: BoundPlan, diagnostics: readonly Diagnostic[]) {
       units: i.units,
       activation: i.adapter.activation,
       init: i.adapter.init,
-      parameters: adapterParameterCount(i.adapter, i.units, shape.hidden),
+      parameters: i.parameters,
     })),
     parameters: { formula: parameterFormula(bound), adapters: totalAdapterParameters(bound) },
     ...diagnosticsJson(diagnostics),

@@ -10,15 +10,16 @@
  * `identity` init makes the up-projection zero so the adapted model is exactly the original.
  */
 import type { AdapterInstance } from '../../check/bind.js';
+import type { Site } from '../../check/plan.js';
 import type { AdapterSite } from '../../discover/index.js';
 import { addInitializer } from '../../ir/index.js';
 import type { GraphBuilder, Tensor } from '../../ir/index.js';
-import { constantTensor, normalTensor, uniformTensor } from '../init.js';
+import { constantTensor, drawWeight } from '../init.js';
 
 /** Names of the parameters one adapter adds, for the summary and the trainable set. */
 export interface InsertedAdapter {
   readonly layer: number;
-  readonly site: AdapterSite['site'];
+  readonly site: Site;
   readonly adapter: string;
   readonly units: number;
   readonly parameters: readonly string[];
@@ -46,16 +47,7 @@ export function insertAdapter(emit: GraphBuilder, site: AdapterSite, instance: A
   const { adapter, units } = instance;
   const parameters: string[] = [];
   let count = 0;
-  const drawn = (name: string, dims: number[]): Tensor => {
-    const init = adapter.init;
-    // compile always gives a folder's values (adapterHubValues); a caller that sets values afterwards
-    // (attaching an adapters file) may not: AdapterHub's own initialization, N(0, 0.02²), stands in.
-    if (init.kind === 'adapterhub') return normalTensor(seed, name, dims, 0.02);
-    if ((init.kind === 'identity' || init.kind === 'mam') && name.endsWith('.up.weight')) return constantTensor(name, dims, 0);
-    // Kaiming-uniform with a = √5 over fan_in (the rows of a MatMul weight [in, out]): U(±1/√fan_in).
-    if (init.kind === 'mam') return uniformTensor(seed, name, dims, 1 / Math.sqrt(dims[0]!));
-    return normalTensor(seed, name, dims, init.std, init.kind === 'normal' ? init.truncate : undefined);
-  };
+  const drawn = (name: string, dims: number[]): Tensor => drawWeight(adapter.init, seed, name, dims, name.endsWith('.up.weight') ? 'up' : 'down');
   const weight = (name: string, dims: number[], zero = false) => {
     const tensor = initial.get(name) ?? (zero ? constantTensor(name, dims, 0) : drawn(name, dims));
     addInitializer(emit.graph, tensor);
