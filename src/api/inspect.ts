@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
+import { recognizeArchitecture } from '../discover/architecture.js';
 import { discover, type AdapterSite, type Discovery } from '../discover/index.js';
 import { formatValueType, type Model } from '../ir/index.js';
 import { readModel } from '../load/index.js';
@@ -98,6 +99,8 @@ export function inspectJson(model: Model, d: Discovery) {
     inputs: d.inputs.map((i) => ({ ...i, type: valueType(i.name) })),
     outputs: d.outputs.map((o) => ({ ...o, type: valueType(o.name) })),
     notes: d.notes,
+    // Which BERT-family architecture the graph computes, and which of adapterc's specs/ fit it.
+    architecture: recognizeArchitecture(model, d),
   };
 }
 

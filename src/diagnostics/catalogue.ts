@@ -90,6 +90,7 @@ export const catalogue = {
   // ---- ADP21xx: recognising a BERT-style encoder ----------------------------------------------
   ADP2101: error((a: { file: string; found: string }) => `'${a.file}' is not a BERT-style encoder: ${a.found}.`),
   ADP2102: error((a: { file: string; widths: string }) => `The layers of '${a.file}' disagree on the hidden size (${a.widths}).`),
+  ADP2103: error((a: { file: string; layers: number }) => `'${a.file}' is a pre-LayerNorm encoder (${a.layers} layers of x + f(LayerNorm(x)), as Megatron-BERT, XLM-RoBERTa-XL and ModernBERT are), which adapterc does not adapt: a Houlsby adapter goes before a residual Add + LayerNorm, and these layers have no LayerNorm after the sum.`),
 
   // ---- ADP22xx: matching the spec to the model -------------------------------------------------
   ADP2201: error((a: { layer: number; depth: number }) => `Layer ${a.layer} does not exist: the model has ${a.depth} layers (0..${a.depth - 1}).`),

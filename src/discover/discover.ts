@@ -9,6 +9,7 @@ import { findFfnSize, findHeads } from './dimensions.js';
 import { traceEncoder } from './encoder.js';
 import { classifyInputs, classifyOutputs, findPooledOutput } from './interface.js';
 import { findLayerNorms } from './layernorm.js';
+import { findPreLayerNormBlocks } from './prelayernorm.js';
 import { findProjections } from './projections.js';
 import type { Discovery } from './types.js';
 import { GraphView } from './view.js';
@@ -24,6 +25,12 @@ export function discover(model: Model, file: string): Discovery {
   const sites = chain.layers.flatMap((l) => [l.attention, l.ffn].filter((s) => s !== undefined));
 
   if (sites.length === 0) {
+    const preLayerNorm = findPreLayerNormBlocks(view, layerNorms);
+    if (preLayerNorm.attention > 0 && preLayerNorm.ffn > 0) {
+      throw new AdapterError([
+        diagnostic('ADP2103', { file, layers: preLayerNorm.attention }, { file }, "export a post-LayerNorm encoder (BERT, RoBERTa, DistilBERT, ALBERT, ELECTRA, MPNet, DeBERTa: see the README's architecture matrix for the spec that fits each)"),
+      ]);
+    }
     const counts = new Map<string, number>();
     for (const n of graph.nodes) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
     const ops = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([op, n]) => `${n} ${op}`).join(', ');

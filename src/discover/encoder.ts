@@ -10,7 +10,7 @@ import { isDefaultDomain, type Node } from '../ir/index.js';
 import type { AdapterSite, ExistingAdapter, LayerNorm, TransformerLayer } from './types.js';
 import type { GraphView } from './view.js';
 
-const attentionOps = new Set(['Softmax', 'Attention', 'MultiHeadAttention', 'PackedAttention', 'GroupQueryAttention']);
+export const attentionOps: ReadonlySet<string> = new Set(['Softmax', 'Attention', 'MultiHeadAttention', 'PackedAttention', 'GroupQueryAttention']);
 
 /** A LayerNorm fed by a residual sum, with the two operands of that sum. */
 interface ResidualNorm {

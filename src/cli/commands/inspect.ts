@@ -1,5 +1,6 @@
 /** `adapterc inspect`: what adapterc sees in a model — layers, sites, inputs, outputs. */
 import { inspect, opsets, producer } from '../../api/inspect.js';
+import { recognizeArchitecture } from '../../discover/architecture.js';
 import type { AdapterSite, Discovery, LayerNorm } from '../../discover/index.js';
 import { formatValueType, type Model } from '../../ir/index.js';
 import { CUDA_KERNELS_RELEASE } from '../../target/cuda.js';
@@ -70,6 +71,12 @@ function adaptedRow(d: Discovery): string[][] {
   return [['adapted by adapterc', `${sites.length} bottleneck adapter${sites.length === 1 ? '' : 's'} of size ${sizes.join(', ')} (listed below); a new compile adds its adapters after them`]];
 }
 
+/** The architecture the graph computes, and adapterc's specs that fit it. */
+function architectureRows(model: Model, d: Discovery): string[][] {
+  const a = recognizeArchitecture(model, d);
+  return [['architecture', `${a.name} (${a.evidence.join(', ')})`], ['spec that fits', a.specs.map((s) => `specs/${s}`).join(' or ')]];
+}
+
 export function inspectText(file: string, model: Model, d: Discovery): string {
   const types = new Map([...model.graph.inputs, ...model.graph.outputs].map((v) => [v.name, formatValueType(v)]));
   const dims = [`${d.layers.length} layer${d.layers.length === 1 ? '' : 's'}`, `hidden size ${d.hidden}`];
@@ -85,6 +92,7 @@ export function inspectText(file: string, model: Model, d: Discovery): string {
       ['outputs', d.outputs.map((o) => `${o.name} (${o.role}, ${types.get(o.name) ?? '?'})`).join('; ')],
       ['embedding LayerNorm', d.embeddingLayerNorm ? describeLayerNorm(d.embeddingLayerNorm) : '(none)'],
       ['pooled output', d.pooledOutput ?? '(none)'],
+      ...architectureRows(model, d),
       ...adaptedRow(d),
     ]),
     '',

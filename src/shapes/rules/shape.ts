@@ -297,6 +297,9 @@ const nonZero: ShapeRule = (c) => {
 /** Outputs shaped like input 0 (Scatter*: the updated data). */
 const likeData: ShapeRule = (c) => [{ dims: c.dims(0) }];
 
+/** Outputs shaped like input 1: GatherElements takes one element of the data per index. */
+const likeIndices: ShapeRule = (c) => [{ dims: c.dims(1) }];
+
 export const shapeRules: ReadonlyArray<readonly [string, ShapeRule]> = [
   ['Shape', shape],
   ['Size', size],
@@ -319,4 +322,7 @@ export const shapeRules: ReadonlyArray<readonly [string, ShapeRule]> = [
   ['Scatter', likeData],
   ['ScatterElements', likeData],
   ['ScatterND', likeData],
+  // Running sums (RoBERTa's and MPNet's position ids count the non-padding tokens): x's shape, the values not tracked.
+  ['CumSum', likeData],
+  ['GatherElements', likeIndices],
 ];
