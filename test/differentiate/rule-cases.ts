@@ -7,6 +7,7 @@
  * Inputs are trainable by default (`p`); `frozen` inputs are graph inputs that need no gradient.
  */
 import { attr, DataType, makeTensor } from '../../src/ir/index.js';
+import { GATHER_ELEMENTS_CASES, GATHER_ELEMENTS_REFUSED } from './gather-elements-cases.js';
 import { float32s, INT64_MAX, int64Scalar, int64s, op, type CaseInput, type GradCase, type Values } from './gradcheck.js';
 
 export type Family = 'elementwise' | 'linear' | 'reduce' | 'shape' | 'normalization';
@@ -793,7 +794,7 @@ const normalization: RuleCase[] = [
   },
 ];
 
-export const RULE_CASES: readonly RuleCase[] = [...elementwise, ...linear, ...reduceCases, ...shape, ...normalization];
+export const RULE_CASES: readonly RuleCase[] = [...elementwise, ...linear, ...reduceCases, ...shape, ...GATHER_ELEMENTS_CASES, ...normalization];
 
 /** A case with `op` outside the registry off the gradient path (on a frozen input): nothing to differentiate there. */
 export const OFF_PATH_CASE: GradCase = {
@@ -812,6 +813,7 @@ export interface RefusedCase extends GradCase {
 }
 
 export const REFUSED_CASES: readonly RefusedCase[] = [
+  ...GATHER_ELEMENTS_REFUSED,
   // Below opset 13 a missing axis means axis 1 over the input flattened from there on: for a rank-3
   // input that is not the last axis, which the rule refuses rather than differentiate wrongly.
   ...(['Softmax', 'LogSoftmax'] as const).map(

@@ -4,9 +4,10 @@
  */
 import type { GradientRule } from '../rule.js';
 import { elementwiseRules } from './elementwise.js';
+import { gatherElements } from './gather-elements.js';
 import { linearRules } from './linear.js';
 import { normalizationRules } from './normalization.js';
 import { reduceRules } from './reduce.js';
 import { shapeRules } from './shape.js';
 
-export const gradientRules: ReadonlyMap<string, GradientRule> = new Map([...elementwiseRules, ...linearRules, ...reduceRules, ...shapeRules, ...normalizationRules]);
+export const gradientRules: ReadonlyMap<string, GradientRule> = new Map([...elementwiseRules, ...linearRules, ...reduceRules, ...shapeRules, ...normalizationRules, ['GatherElements', gatherElements]]);
