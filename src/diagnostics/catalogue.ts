@@ -102,6 +102,7 @@ export const catalogue = {
   ADP2207: error((a: { file: string; reason: string }) => `The masked_lm head cannot be added to '${a.file}': ${a.reason}.`),
   ADP2209: error((a: { count: number; memory: string; limit: number; layers: number; hidden: number }) => `The adapters and head add ${a.count} parameters (${a.memory} to train), more than the limit of ${a.limit} for a model of ${a.layers} layers and hidden size ${a.hidden}.`),
   ADP2210: warning((a: { name: string; units: number; hidden: number; factor: string }) => `Adapter '${a.name}' has a bottleneck of ${a.units} units, not smaller than the model's hidden size ${a.hidden} (a reduction factor of ${a.factor}).`),
+  ADP2211: warning((a: { spec: string; architecture: string; file: string; found: string }) => `'${a.spec}' is written for ${a.architecture}, but '${a.file}' is ${a.found}.`),
   ADP2208: error((a: { name: string; reason: string }) => `The spec trains '${a.name}', but ${a.reason}.`),
 
   // ---- ADP3xxx: graph rewriting, gradients, artifacts -----------------------------------------

@@ -1,5 +1,6 @@
 /** `adapterc check`: parse and check a spec, then show the plan it stands for. */
 import { check } from '../../api/check.js';
+import { fitDiagnostics, fitJson, fitText, readModelFit } from '../../api/check-model.js';
 import type { BoundPlan } from '../../check/bind.js';
 import { describeAdapter, describeHead, describeInit, describeOptimizer, describeSchedule, describeSize, describeTrainable } from '../../check/describe.js';
 import { describeSelector } from '../../check/layers.js';
@@ -9,7 +10,7 @@ import { diagnosticsJson } from '../json.js';
 import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc check <spec.adp> [--json] [--layers N] [--hidden D] [--import-root DIR]
+const help = `Usage: adapterc check <spec.adp> [--json] [--layers N] [--hidden D] [--model FILE] [--import-root DIR]
 
 Parses and checks a spec and everything it imports, then prints the plan: the adapters, where
 each goes in every layer (size, activation, init), what trains, the head, loss, optimizer,
@@ -23,6 +24,9 @@ Options:
   --json        print the plan as JSON instead of text
   --layers N    number of transformer layers to show the placement for (default 12)
   --hidden D    hidden size to evaluate sizes and parameter counts for (default 768)
+  --model FILE  an ONNX model to check the spec against: its layers and hidden size replace
+                --layers and --hidden, a pooled head needs its pooler, and the plan ends with its
+                architecture and the spec of adapterc's specs/ that fits it
   --import-root DIR
                 a folder the spec's imports may read besides the spec's own folder tree
                 (repeatable; imports elsewhere are refused)
@@ -48,6 +52,7 @@ export const checkCommand: Command = {
       json: { type: 'boolean' },
       layers: { type: 'string' },
       hidden: { type: 'string' },
+      model: { type: 'string' },
       ...importRootOption,
     });
     const [file] = expectPositionals('check', positionals, ['spec.adp']);
@@ -55,16 +60,21 @@ export const checkCommand: Command = {
     const hidden = positiveInt('hidden', values['hidden'], 768);
     const json = values['json'] === true;
 
-    const { bound, diagnostics, sources } = check(file!, { cwd: io.cwd, layers, hidden, importRoots: importRootsOf(values) });
+    const fit = typeof values['model'] === 'string' ? await readModelFit(values['model'], io.cwd) : undefined;
+    const checked = check(file!, { cwd: io.cwd, layers: fit?.layers ?? layers, hidden: fit?.hidden ?? hidden, importRoots: importRootsOf(values) });
+    const misfits = fit && checked.plan ? fitDiagnostics(checked.plan, fit, io.cwd) : [];
+    const diagnostics = [...checked.diagnostics, ...misfits];
+    const sources = checked.sources;
+    const bound = misfits.some((d) => d.severity === 'error') ? undefined : checked.bound;
     const rendered = renderDiagnostics(diagnostics, sources);
     if (json) {
-      io.stdout(JSON.stringify(bound ? planJson(bound, diagnostics) : { ok: false, ...diagnosticsJson(diagnostics) }, null, 2));
+      io.stdout(JSON.stringify(bound ? { ...planJson(bound, diagnostics), ...(fit ? { model: fitJson(fit) } : {}) } : { ok: false, ...diagnosticsJson(diagnostics) }, null, 2));
       if (!bound && diagnostics.length > 0) io.stderr(rendered);
       return bound ? ExitCode.ok : ExitCode.userError;
     }
     if (diagnostics.length > 0) io.stderr(rendered);
     if (!bound) return ExitCode.userError;
-    io.stdout(planText(bound));
+    io.stdout(fit ? `${planText(bound)}\n\n${fitText(fit)}` : planText(bound));
     return ExitCode.ok;
   },
 };
