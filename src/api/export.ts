@@ -39,6 +39,8 @@ interface Common {
   readonly dropLayers?: string;
   /** What relative paths are resolved against (default: the process's working directory). */
   readonly cwd?: string;
+  /** Keep LoRA and (IA)³ as nodes of their own (default: folded into the weights they adapt). */
+  readonly keepApart?: boolean;
 }
 
 export type ExportOptions =
@@ -138,7 +140,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     const base = inputPath(options.cwd, options.base);
     const adapters = inputPath(options.cwd, options.adapters);
     refuseOverwrite(out, [base, adapters]);
-    const attached = await attachAdapters(base, adapters, drop);
+    const attached = await attachAdapters(base, adapters, drop, options.keepApart === true);
     await writeModel(attached.model, out);
     return { kind: 'attach', out, warnings: dropWarnings(attached.drop), attached };
   }
@@ -156,7 +158,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     await writeModel(exported.model, out);
     return { kind: 'adapters', out, warnings, source, spec, exported, bytes: statSafe(out)?.size ?? 0 };
   }
-  const merged = await mergeFromFolder(artifacts, drop, options.withoutHead === true);
+  const merged = await mergeFromFolder(artifacts, drop, options.withoutHead === true, options.keepApart === true);
   warnings.push(...untrained(merged.parameters, artifacts), ...dropWarnings(merged.drop));
   await writeModel(merged.model, out);
   return { kind: 'merged', out, warnings, source, merged };

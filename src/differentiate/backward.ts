@@ -82,7 +82,8 @@ export function differentiate(model: Model, loss: string, parameters: readonly s
     if (init) return readNumbers(init);
     const p = index.producer.get(value);
     const t = p?.opType === 'Constant' ? p.attributes.find((a) => a.name === 'value')?.t : undefined;
-    return t ? readNumbers(t) : undefined;
+    // Shape arithmetic that comes out the same at every input size is a constant too.
+    return t ? readNumbers(t) : shapes.get(value)?.values?.slice();
   };
 
   for (const node of [...forward].reverse()) {

@@ -45,6 +45,8 @@ interface SummaryAdapterFields {
   readonly layerNorm?: boolean;
   readonly hiddenLayers?: number;
   readonly parallel?: number;
+  readonly lora?: unknown;
+  readonly ia3?: unknown;
 }
 
 /**
@@ -56,6 +58,8 @@ export function adapterHubFolder(artifacts: ArtifactsFolder, tensors: readonly T
   const refuse = (reason: string, fix: string) => new AdapterError([diagnostic('ADP5070', { folder, reason }, { file: folder }, fix)]);
   const adapters = summary.adapters as readonly SummaryAdapterFields[];
   if (adapters.length === 0) throw refuse('they have no adapters', 'place adapters in the spec');
+  const projection = adapters.find((a) => a.lora !== undefined || a.ia3 !== undefined);
+  if (projection) throw refuse(`layer ${projection.layer} ${projection.site} is ${projection.lora !== undefined ? 'a LoRA' : 'an (IA)³'} adapter, and adapterc writes AdapterHub folders of bottleneck adapters only`, "export the model itself ('adapterc export ARTIFACTS -o model.onnx', LoRA and (IA)³ folded into its weights) or an adapters file (--adapters-only)");
   if (adapters.some((a) => a.activation === undefined)) throw refuse('their summary.json does not say what the adapters compute (an older adapterc compiled them)', 'compile them again');
   const first = adapters[0]!;
   const differing = adapters.find((a) => a.size !== first.size || a.activation !== first.activation || a.layerNorm !== first.layerNorm || a.hiddenLayers !== first.hiddenLayers || a.parallel !== first.parallel);

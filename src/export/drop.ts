@@ -9,14 +9,14 @@
  */
 import { replaceUses, type Model } from '../ir/index.js';
 import { pruneUnused } from '../rewrite/prune.js';
-import { adapterPrefix } from '../rewrite/rules/insert-adapter.js';
+import { foldProjectionAdapters } from './fold-projections.js';
 
 const ADAPTER_OUTPUT = /^adapters\.layer\.(\d+)\.(attention|ffn)\.output$/;
 
 export interface AdapterInModel {
   readonly layer: number;
-  readonly site: 'attention' | 'ffn';
-  /** The adapter's output value, which the residual node reads. */
+  readonly site: string;
+  /** The adapter's output value, which the residual node reads (for LoRA and (IA)³: the adapted value). */
   readonly output: string;
   /** The site value: the adapter's input, and its skip connection. */
   readonly input: string;
@@ -34,12 +34,10 @@ export function adaptersIn(model: Model): AdapterInModel[] {
   return found.sort((a, b) => a.layer - b.layer || (a.site === b.site ? 0 : a.site === 'attention' ? -1 : 1));
 }
 
-/** Whether a parameter name belongs to an adapter in one of `layers`. */
+/** Whether a parameter name belongs to an adapter (of any family, at any site) in one of `layers`. */
 export function inDroppedLayer(name: string, layers: ReadonlySet<number>): boolean {
-  for (const layer of layers) {
-    for (const site of ['attention', 'ffn']) if (name.startsWith(`${adapterPrefix(layer, site)}.`)) return true;
-  }
-  return false;
+  const m = /^adapters\.layer\.(\d+)\./.exec(name);
+  return m !== null && layers.has(Number(m[1]));
 }
 
 export interface DropResult {
@@ -60,7 +58,14 @@ export function dropAdapters(model: Model, layers: readonly number[]): DropResul
     // An adapter's output is never a graph output; if a caller made it one, the site value stands in.
     for (const o of model.graph.outputs) if (o.name === adapter.output) o.name = adapter.input;
   }
-  const removed = dropped.length > 0 ? pruneUnused(model.graph).initializers : 0;
-  const empty = layers.filter((l) => !present.some((a) => a.layer === l));
-  return { dropped, empty, removedInitializers: removed };
+  const initializersBefore = model.graph.initializers.length;
+  if (dropped.length > 0) pruneUnused(model.graph);
+  // LoRA and (IA)³ of those layers go too (fold-projections.ts).
+  const projections = foldProjectionAdapters(model, false, wanted).removed.map((at) => {
+    const [layer, site] = at.split('/');
+    return { layer: Number(layer), site: site!, output: '', input: '' };
+  });
+  const all = [...dropped, ...projections].sort((a, b) => a.layer - b.layer);
+  const empty = layers.filter((l) => !all.some((a) => a.layer === l));
+  return { dropped: all, empty, removedInitializers: initializersBefore - model.graph.initializers.length };
 }

@@ -19,6 +19,7 @@ import { ARTIFACTS, BASE_DATA } from '../emit/artifacts.js';
 import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { buildAdaptersModel, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
 import { dropAdapters, inDroppedLayer, type DropResult } from './drop.js';
+import { foldProjectionAdapters, type FoldResult } from './fold-projections.js';
 import type { ArtifactsFolder } from './folder.js';
 import { removeMaskedLmHead, type HeadRemoval } from './without-head.js';
 import { adapterHubFolder, type AdapterHubExport } from './adapterhub.js';
@@ -28,6 +29,7 @@ import { baseIdentity, copyTensors, listNames, setParameters, trainedParameters,
 export { openArtifactsFolder, locateSpec, CHECKPOINT_CANDIDATES, type ArtifactsFolder } from './folder.js';
 export { parseLayerList, resolveLayerList, describeLayers, type LayerList } from './layers.js';
 export { dropAdapters, adaptersIn, type DropResult } from './drop.js';
+export { foldProjectionAdapters, type FoldResult } from './fold-projections.js';
 export { ADAPTERS_FORMAT, readAdaptersModel, type AdaptersFile, type AdaptersRecord } from './adapters-file.js';
 export { baseIdentity, type TrainedParameters } from './parameters.js';
 export type { AdapterHubExport } from './adapterhub.js';
@@ -38,6 +40,8 @@ export interface MergedExport {
   readonly head?: HeadRemoval;
   readonly parameters: TrainedParameters;
   readonly drop: DropResult | undefined;
+  /** LoRA and (IA)³ folded into their projections' weights (none with `keepApart`). */
+  readonly folded: FoldResult;
 }
 
 /**
@@ -66,13 +70,16 @@ async function readAdaptedModel(artifacts: ArtifactsFolder): Promise<Model> {
   return model;
 }
 
-export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList, withoutHead = false): Promise<MergedExport> {
+/** `keepApart`: LoRA and (IA)³ stay nodes of their own instead of being folded into the weights. */
+export async function mergeFromFolder(artifacts: ArtifactsFolder, drop?: LayerList, withoutHead = false, keepApart = false): Promise<MergedExport> {
   const model = await readAdaptedModel(artifacts);
   const parameters = await trainedParameters(artifacts, model);
   const layers = drop === undefined ? undefined : resolveLayerList(drop, artifacts.summary.layers);
   setParameters(model, parameters.tensors);
   const head = withoutHead ? removeMaskedLmHead(model, artifacts.folder) : undefined;
-  return { model, parameters, drop: layers === undefined ? undefined : dropAdapters(model, layers), ...(head === undefined ? {} : { head }) };
+  const dropped = layers === undefined ? undefined : dropAdapters(model, layers);
+  const folded = foldProjectionAdapters(model, !keepApart);
+  return { model, parameters, drop: dropped, folded, ...(head === undefined ? {} : { head }) };
 }
 
 /** The trained adapters and head of the folder as an AdapterHub adapter folder's files, the adapter named `name`. */
@@ -136,10 +143,11 @@ export interface AttachedExport {
   /** Layers whose adapters are not in the result: the file's, then the ones asked for now. */
   readonly droppedLayers: readonly number[];
   readonly drop: DropResult | undefined;
+  readonly folded: FoldResult;
 }
 
 /** Adapts `baseFile` with the spec recorded in `adaptersFile` and sets the stored values. */
-export async function attachAdapters(baseFile: string, adaptersFile: string, drop?: LayerList): Promise<AttachedExport> {
+export async function attachAdapters(baseFile: string, adaptersFile: string, drop?: LayerList, keepApart = false): Promise<AttachedExport> {
   const file = readAdaptersModel(await readModel(adaptersFile), adaptersFile);
   const { record } = file;
   const stored = new Map(Object.entries(record.spec.files).map(([k, v]) => [path.resolve(k), v]));
@@ -182,5 +190,5 @@ export async function attachAdapters(baseFile: string, adaptersFile: string, dro
   const result = droppedLayers.length > 0 ? dropAdapters(model, droppedLayers) : undefined;
   // Layers the file already left out are not "empty" requests.
   const droppedResult = result === undefined ? undefined : { ...result, empty: result.empty.filter((l) => asked.includes(l) && !fileDropped.has(l)) };
-  return { model, file, droppedLayers, drop: droppedResult };
+  return { model, file, droppedLayers, drop: droppedResult, folded: foldProjectionAdapters(model, !keepApart) };
 }

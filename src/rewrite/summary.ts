@@ -37,6 +37,10 @@ export interface SummaryAdapter {
   readonly hiddenLayers: number;
   /** Parallel adapters only: their scaling (absent: sequential). */
   readonly parallel?: number;
+  /** LoRA adapters only: rank (= size) and alpha. */
+  readonly lora?: { readonly rank: number; readonly alpha: number };
+  /** (IA)³ adapters only. */
+  readonly ia3?: true;
 }
 
 export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, number>, spec: string, model: string): AdaptationSummary {
@@ -51,7 +55,7 @@ export function summarize(adaptation: Adaptation, sizes: ReadonlyMap<string, num
     adapters: adaptation.adapters.map((a) => {
       const definition = adaptation.bound.instances.find((i) => i.layer === a.layer && i.site === a.site)!.adapter;
       const form = definition.form;
-      return { layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount, activation: definition.activation, layerNorm: definition.layerNorm, hiddenLayers: definition.hiddenLayers, ...(form.kind === 'parallel' ? { parallel: form.scaling } : {}) };
+      return { layer: a.layer, site: a.site, adapter: a.adapter, size: a.units, parameters: a.parameterCount, activation: definition.activation, layerNorm: definition.layerNorm, hiddenLayers: definition.hiddenLayers, ...(form.kind === 'parallel' ? { parallel: form.scaling } : {}), ...(form.kind === 'lora' ? { lora: { rank: form.rank, alpha: form.alpha } } : {}), ...(form.kind === 'ia3' ? { ia3: true as const } : {}) };
     }),
     adapterParameters,
     ...(headOf(adaptation.bound.plan.head) ?? {}),

@@ -110,6 +110,11 @@ export interface TableValue {
   readonly dynamic: readonly boolean[];
   /** The dims as polynomials in the input size, written canonically: equal strings, equal shapes at every input size. */
   readonly symbolic: string;
+  /**
+   * The elements of a small integer value (shape arithmetic) when they are the same at every input
+   * size: torch.nn.MultiheadAttention slices its packed q, k, v at offsets computed from a Shape.
+   */
+  readonly values?: readonly number[];
 }
 
 export type ShapeTable = ReadonlyMap<string, TableValue>;
@@ -121,7 +126,8 @@ export function shapeTable(model: Model, file: string): ShapeTable {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   for (const [name, s] of inferShapes(model, file)) {
     if (initializers.has(name)) continue;
-    table.set(name, { elemType: s.elemType ?? 'unknown', dims: s.dims.map((d) => evaluate(d, at)), dynamic: s.dims.map(isSymbolic), symbolic: s.dims.map(toString).join(', ') });
+    const values = s.values && !s.values.some(isSymbolic) ? { values: s.values.map((d) => evaluate(d, at)) } : {};
+    table.set(name, { elemType: s.elemType ?? 'unknown', dims: s.dims.map((d) => evaluate(d, at)), dynamic: s.dims.map(isSymbolic), symbolic: s.dims.map(toString).join(', '), ...values });
   }
   return table;
 }

@@ -266,3 +266,23 @@ describe('gradients of a synthetic model with a masked_lm head match finite diff
 describeCorpus('gradients of a corpus model with a masked_lm head match finite differences', () => {
   describeWholeModel({ ...corpusModel('pytorch-1.13/minibert_opset11.onnx'), name: 'pytorch-1.13/minibert_opset11.onnx, head masked_lm' }, MLM_SPEC);
 });
+
+// Issue 19: LoRA and (IA)³ at every site they go, started away from identity (B and the vectors
+// drawn, so that every gradient is non-zero), on unfused projections, ORT's fused Attention (packed
+// QKV slices updated in weight space) and torch.nn.MultiheadAttention's packed in_proj MatMul.
+const FAMILY_DIR = mkdtempSync(path.join(tmpdir(), 'adapterc-family-grad-'));
+function familySpec(name: string, lora: string, ia3: string): string {
+  const file = path.join(FAMILY_DIR, `${name}.adp`);
+  const head = 'train {\n  trainable adapters, head\n  head classifier(labels 2, from first_token)\n}\n';
+  writeFileSync(file, `adapter l {\n  lora(rank 4, alpha 8)\n  init normal(std 0.1)\n}\nadapter s {\n  ia3\n  init normal(std 0.1)\n}\nplace l on ${lora} in layers all\nplace s on ${ia3} in layers all\n${head}`);
+  return file;
+}
+const EVERY_SITE = familySpec('every-site', 'query, value, attention_output, ffn_in, ffn_out', 'key, intermediate');
+const ATTENTION_ONLY = familySpec('attention-only', 'query, value', 'key');
+
+describeCorpus('gradients of LoRA and (IA)³ at every site match finite differences', () => {
+  describeWholeModel(corpusModel('pytorch-1.13/minibert_opset11.onnx'), EVERY_SITE);
+  describeWholeModel(corpusModel('ort-testdata/tf2.1_keras2onnx_bert_mrpc_opset10.onnx'), EVERY_SITE);
+  describeWholeModel(corpusModel('pytorch-1.13/torch_transformer_encoder_opset17.onnx'), EVERY_SITE);
+  describeWholeModel(corpusModel('ort-fused/attention_skiplayernorm_pruned_opset16.onnx'), ATTENTION_ONLY);
+});

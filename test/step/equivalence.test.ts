@@ -110,6 +110,10 @@ describeCorpus('the step model in onnxruntime-node against ORT 1.19.2 training',
   // Issue 19: the parallel adapter (specs/parallel.adp: beside the FFN, scaling 4, mam init) trains alike in both runtimes.
   it('parallel adapters: 50 AdamW steps give the same losses and parameters', () => compare('pytorch-1.13/minibert_opset11.onnx', 'adamw(lr 1e-4, weight_decay 0)', 1e-5, 1e-4, 'parallel.adp'));
 
+  // LoRA on the query and value projections (specs/lora.adp), and (IA)³ on keys, values and the FFN activation (specs/ia3.adp).
+  it('LoRA: 50 AdamW steps give the same losses and parameters', () => compare('pytorch-1.13/minibert_opset11.onnx', 'adamw(lr 1e-4, weight_decay 0)', 1e-5, 1e-4, 'lora.adp'));
+  it('(IA)³: 50 AdamW steps give the same losses and parameters', () => compare('ort-optimized/minibert_static_opset11_skiplayernorm.onnx', 'adamw(lr 1e-4, weight_decay 0)', 1e-5, 1e-4, 'ia3.adp'));
+
   it('SGD, linear in the gradients, agrees to 1e-6 over 50 steps', () => compare('ort-testdata/tf2.1_keras2onnx_bert_mrpc_opset10.onnx', 'sgd(lr 1e-1)', 1e-6, 1e-6));
 
   it('weight decay: decayed parameters agree after a step; each no_decay one differs by exactly lr · wd · p', async () => {

@@ -3,15 +3,15 @@ import * as path from 'node:path';
 import { exportModel, type ExportResult } from '../../api/export.js';
 import { AdapterError, diagnostic, renderDiagnostics } from '../../diagnostics/index.js';
 import { ADAPTED_MODEL } from '../../emit/inference.js';
-import { describeLayers, type DropResult } from '../../export/index.js';
+import { describeLayers, type DropResult, type FoldResult } from '../../export/index.js';
 import { elementCount, type Tensor } from '../../ir/index.js';
 import { parseCommandArgs } from '../args.js';
 import { diagnosticJson, jsonOption, okJson } from '../json.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
-const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head]
+const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head] [--keep-apart]
        adapterc export <artifacts> --adapters-only -o <task.adapters> [--checkpoint FILE] [--spec FILE] [--drop-layers LAYERS]
-       adapterc export --base <model.onnx> --adapters <task.adapters> -o <model.onnx> [--drop-layers LAYERS]
+       adapterc export --base <model.onnx> --adapters <task.adapters> -o <model.onnx> [--drop-layers LAYERS] [--keep-apart]
        adapterc export <artifacts> --adapterhub -o <folder> [--name NAME] [--checkpoint FILE]
 
 Makes what training produced deployable. From an artifacts folder ('adapterc compile' output):
@@ -54,6 +54,9 @@ Options:
   --name NAME            for --adapterhub: the adapter's name in AdapterHub (default: the
                          output folder's name)
   --json                 print what was written as JSON (errors too)
+  --keep-apart           keep LoRA and (IA)³ adapters as nodes of their own. By default they are
+                         folded into the weights they adapt (W + (alpha/rank)·A·B, W·diag(l)):
+                         no extra nodes, the base model's inference cost
   --drop-layers LAYERS   remove the adapters of these layers (the paper's ablation; faster
                          inference): '0..4', '0, 2, 4', '-1' (the last), 'all except 10..11'.
                          The residual path reads the layer's hidden state directly again.
@@ -72,6 +75,10 @@ const parameterCount = (tensors: readonly Tensor[]) => tensors.reduce((n, t) => 
 
 function bytes(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} bytes`;
+}
+
+function foldLines(folded: FoldResult): string[] {
+  return folded.merged.length === 0 ? [] : [`  folded     ${folded.merged.length} LoRA/(IA)³ adapter(s) into the weights they adapt (--keep-apart keeps them as nodes)`];
 }
 
 function dropLines(drop: DropResult | undefined): string[] {
@@ -99,6 +106,7 @@ export const exportCommand: Command = {
       'without-head': { type: 'boolean' },
       adapterhub: { type: 'boolean' },
       name: { type: 'string' },
+      'keep-apart': { type: 'boolean' },
       ...jsonOption,
     });
     const str = (name: string) => values[name] as string | undefined;
@@ -118,7 +126,8 @@ export const exportCommand: Command = {
     } else if (str('name') !== undefined) throw usage('--name is only used with --adapterhub.');
     if (str('out') === undefined) throw usage(`'adapterc export' needs the ${adapterHub ? 'folder' : 'file'} to write: -o ${adapterHub ? 'adapter-folder' : values['adapters-only'] ? 'task.adapters' : 'model.onnx'}.`);
     const started = performance.now();
-    const common = { out: str('out')!, cwd: io.cwd, ...(str('drop-layers') === undefined ? {} : { dropLayers: str('drop-layers')! }) };
+    if (values['keep-apart'] === true && (adapterHub || values['adapters-only'] === true)) throw usage(`--keep-apart does not go with --${adapterHub ? 'adapterhub' : 'adapters-only'}.`);
+    const common = { out: str('out')!, cwd: io.cwd, ...(str('drop-layers') === undefined ? {} : { dropLayers: str('drop-layers')! }), ...(values['keep-apart'] === true ? { keepApart: true } : {}) };
     const checkpoint = str('checkpoint') === undefined ? {} : { checkpoint: str('checkpoint')! };
     const result = await exportModel(
       adapterHub
@@ -143,6 +152,7 @@ export const exportCommand: Command = {
         `  spec       ${path.basename(record.spec.main)}, ${record.adapters.length} adapter(s)${record.dropped.length > 0 ? `, layers ${describeLayers(record.dropped)} left out` : ''}`,
         `  parameters ${count(parameterCount(result.attached.file.tensors))} values in ${result.attached.file.tensors.length} tensors`,
         ...dropLines(result.attached.drop),
+        ...foldLines(result.attached.folded),
       );
     } else if (result.kind === 'adapterhub') {
       const { exported } = result;
@@ -169,6 +179,7 @@ export const exportCommand: Command = {
         `  from       ${result.source}`,
         ...(merged.head === undefined ? [] : [`  without    the masked_lm head (${merged.head.removedNodes} nodes, ${merged.head.removedInitializers} initializers removed); output '${merged.head.output}'`]),
         ...dropLines(merged.drop),
+        ...foldLines(merged.folded),
       );
     }
     if (warnings.length > 0) io.stderr(renderDiagnostics(warnings));
@@ -184,11 +195,11 @@ function exportJson(result: ExportResult) {
   const common = { kind: result.kind, out: result.out, warnings: result.warnings.map(diagnosticJson) };
   switch (result.kind) {
     case 'merged':
-      return { ...common, source: result.source, parameters: parameterCount(result.merged.parameters.tensors), tensors: result.merged.parameters.tensors.length, droppedLayers: [...new Set(result.merged.drop?.dropped.map((a) => a.layer) ?? [])] };
+      return { ...common, source: result.source, parameters: parameterCount(result.merged.parameters.tensors), tensors: result.merged.parameters.tensors.length, droppedLayers: [...new Set(result.merged.drop?.dropped.map((a) => a.layer) ?? [])], folded: result.merged.folded.merged };
     case 'adapters':
       return { ...common, source: result.source, spec: result.spec, bytes: result.bytes, parameters: parameterCount(result.exported.tensors), tensors: result.exported.tensors.length, base: result.exported.record.base };
     case 'attach':
-      return { ...common, adapters: result.attached.file.record.adapters.length, droppedLayers: result.attached.droppedLayers };
+      return { ...common, adapters: result.attached.file.record.adapters.length, droppedLayers: result.attached.droppedLayers, folded: result.attached.folded.merged };
     case 'adapterhub':
       return { ...common, source: result.source, name: result.exported.name, files: [...result.exported.files.keys()], config: result.exported.config, head: result.exported.head };
   }
