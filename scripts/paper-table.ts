@@ -20,6 +20,8 @@
  * picks `adapterc train`'s runtime: 'step-model' (the default; it uses every core, so --parallel
  * defaults to 1) or 'ort-training' (one thread each, so --parallel defaults to 2 with --real).
  * Commands run as child processes of the built CLI (bin/adapterc.js; `npm install` builds it).
+ * `--only 'adapters, size 64;LoRA'` runs the variants whose names start with one of the
+ * semicolon-separated prefixes (the rest of the table from an earlier run).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     parallel: { type: 'string' },
     'max-length': { type: 'string' },
     runtime: { type: 'string', default: 'step-model' },
+    only: { type: 'string' },
   },
 });
 const runtime = values.runtime!;
@@ -129,13 +132,23 @@ const topName = real ? 'adapters, top half of the layers' : 'adapters, top layer
 // A pretrained base fine-tunes at the paper's small rate; adapters and the head train at 1e-3.
 const fullRate = real ? '5e-5' : '1e-3';
 const adapterRate = real ? '1e-3' : '3e-3';
-const variants: Array<[string, string]> = [
+const variants: Array<[string, string]> = (
+  [
   ['full fine-tuning', `train {\n  trainable all\n${head}  optimizer adamw(lr ${fullRate}, weight_decay 0.01)\n}`],
   ['adapters, size 64', `place bottleneck after attention, ffn in layers all\n\ntrain {\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
   ['adapters, size 8', `override adapter bottleneck {\n  size 8\n}\n\nplace bottleneck after attention, ffn in layers all\n\ntrain {\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
   [topName, `place bottleneck after attention, ffn in ${topLayers}\n\ntrain {\n  trainable adapters, layernorm in ${topLayers}, head\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
   ['head only', `train {\n  trainable head\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
-];
+  // The other adapter families (issue 19), each with only its own parameters and the head training.
+  [
+    'parallel adapters beside the FFN (reduction 2, scaling 4)',
+    `adapter par {\n  reduction 2\n  activation relu\n  init mam\n  parallel(scaling 4)\n}\n\nplace par after ffn in layers all\n\ntrain {\n  trainable adapters, head\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`,
+  ],
+  ['LoRA, rank 8, on query and value', `adapter lora_qv {\n  lora(rank 8, alpha 16)\n}\n\nplace lora_qv on query, value in layers all\n\ntrain {\n  trainable adapters, head\n${head}  optimizer adamw(lr ${adapterRate}, weight_decay 0.01)\n}`],
+  // (IA)³'s vectors are few and start at ones: they train at a higher rate (Liu et al. use 3e-3).
+  ['(IA)³ on keys, values and the FFN activation', `adapter ia3_kvi {\n  ia3\n}\n\nplace ia3_kvi on key, value, intermediate in layers all\n\ntrain {\n  trainable adapters, head\n${head}  optimizer adamw(lr 3e-3, weight_decay 0)\n}`],
+]
+).filter(([name]) => values.only === undefined || values.only.split(';').some((prefix) => name!.startsWith(prefix.trim()))) as Array<[string, string]>;
 const rows: string[] = new Array(variants.length);
 let baseline = 0;
 const started = performance.now();
