@@ -149,8 +149,32 @@ export function traceEncoder(view: GraphView, layerNorms: readonly LayerNorm[]):
     attention: l.attention && { ...l.attention, layer: l.index },
     ffn: l.ffn && { ...l.ffn, layer: l.index },
   }));
-  const others = layerNorms.filter((ln) => !inChain.has(ln));
+  // No LayerNorm before the chain's first: the embedding LayerNorm may still feed it, through a
+  // projection to the hidden size (ALBERT's 128 → 768) or the padding mask (DeBERTa's).
+  if (root === undefined && sites.length > 0) root = normBefore(view, sites[0]!.residual, layerNorms.filter((ln) => !inChain.has(ln)));
+  const others = layerNorms.filter((ln) => !inChain.has(ln) && ln !== root);
   return { root, layers: numbered, others, notes };
+}
+
+/** Ops between an embedding LayerNorm and the first layer: projections, bias Adds, masks, casts. */
+const embeddingPath: ReadonlySet<string> = new Set(['MatMul', 'Gemm', 'Add', 'Mul', 'Reshape', 'Cast', 'Identity', 'Dropout', 'Transpose']);
+
+/** The LayerNorm of `candidates` whose output reaches `value` through at most 4 of those ops. */
+function normBefore(view: GraphView, value: string, candidates: readonly LayerNorm[]): LayerNorm | undefined {
+  const byOutput = new Map(candidates.map((ln) => [ln.output, ln]));
+  let frontier = [value];
+  for (let depth = 0; depth <= 4 && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const v of frontier) {
+      const found = byOutput.get(v);
+      if (found) return found;
+      const p = view.producer(v);
+      if (!p || !embeddingPath.has(p.opType) || !isDefaultDomain(p.domain)) continue;
+      next.push(...p.inputs.filter((i) => i !== '' && !view.isConstant(i)));
+    }
+    frontier = next;
+  }
+  return undefined;
 }
 
 /**

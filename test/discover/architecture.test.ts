@@ -22,7 +22,7 @@ const floats = (name: string, dims: number[], seed: number): Tensor => makeTenso
  * A toy encoder of 2 layers, hidden 8, with the LayerNorms before each sub-layer (pre: x + f(LN(x)),
  * then a final LayerNorm) or after the residual sum (post: LN(x + f(x)), torch.nn.TransformerEncoder's).
  */
-function toyEncoder(form: 'pre' | 'post'): Model {
+function toyEncoder(form: 'pre' | 'post', embedding?: 'projected'): Model {
   const nodes: Node[] = [];
   const initializers: Tensor[] = [];
   let t = 0;
@@ -39,6 +39,14 @@ function toyEncoder(form: 'pre' | 'post'): Model {
     return out;
   };
   let x = 'x';
+  if (embedding === 'projected') {
+    // ALBERT's embeddings: a LayerNorm of width 4, then a projection up to the hidden size 8.
+    const g = floats('emb.ln.g', [4], 90);
+    const b = floats('emb.ln.b', [4], 91);
+    initializers.push(g, b, floats('emb.bias', [8], 92));
+    nodes.push(node('LayerNormalization', ['x', g.name!, b.name!], ['emb.norm']), node('MatMul', ['emb.norm', weight([4, 8])], ['emb.projected']), node('Add', ['emb.projected', 'emb.bias'], ['emb.out']));
+    x = 'emb.out';
+  }
   for (let layer = 0; layer < 2; layer++) {
     for (const block of ['attention', 'ffn'] as const) {
       const p = `l${layer}.${block}`;
@@ -57,7 +65,7 @@ function toyEncoder(form: 'pre' | 'post'): Model {
     irVersion: 8,
     opsetImports: [{ domain: '', version: 17 }],
     metadata: [],
-    graph: { nodes, initializers, inputs: [makeValueInfo('x', DataType.FLOAT, ['batch', 'sequence', 8])], outputs: [{ name: output }], valueInfo: [] },
+    graph: { nodes, initializers, inputs: [makeValueInfo('x', DataType.FLOAT, ['batch', 'sequence', embedding === 'projected' ? 4 : 8])], outputs: [{ name: output }], valueInfo: [] },
   };
 }
 
@@ -79,6 +87,16 @@ describe('pre-LayerNorm encoders', () => {
   it('while the same layers with the LayerNorm after the sum are found: 2 layers, both sites', () => {
     const d = discover(toyEncoder('post'), 'post.onnx');
     expect(d.layers.map((l) => [l.attention?.site, l.ffn?.site])).toEqual([['attention', 'ffn'], ['attention', 'ffn']]);
+  });
+});
+
+describe("an embedding LayerNorm before a projection to the hidden size (ALBERT's)", () => {
+  it('is the embedding LayerNorm, not "a LayerNorm outside the encoder layers"', () => {
+    const d = discover(toyEncoder('post', 'projected'), 'albert.onnx');
+    expect(d.layers).toHaveLength(2);
+    expect(d.embeddingLayerNorm?.output).toBe('emb.norm');
+    expect(d.notes).toEqual([]);
+    expect(discover(toyEncoder('post'), 'post.onnx').embeddingLayerNorm).toBeUndefined();
   });
 });
 
