@@ -5,9 +5,10 @@
  * exports: TorchScript's (query, key and value as MatMul + Add) and ONNX Runtime's fused one (one
  * packed QKV weight, updated slice by slice).
  */
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
-import { adapterc, interop, model, modelDir, outDir, readJson, runPython, sst2 } from './tier.js';
+import { adapterc, interop, model, modelDir, outDir, readJson, runPython, sst2, STYLES } from './tier.js';
 
 interface ParityResult {
   config: string;
@@ -40,4 +41,22 @@ it.each(cases)("%s on the %s export: PEFT from adapterc's initial values gives t
   expect(Math.abs(r.loss.adapterc - r.loss.peft)).toBeLessThanOrEqual(1e-4 * Math.abs(r.loss.peft));
   expect(r.gradient_max_rel_to_largest).toBeLessThanOrEqual(1e-4);
   expect(r.gradients['max_rel_beyond_1e-6_abs']).toBeLessThanOrEqual(1e-4);
+});
+
+interface Summary {
+  adapters: Array<{ layer: number; site: string }>;
+}
+
+// Placement on every export style users bring, and the training graphs built: LoRA on all six
+// projections and (IA)³ on the rest.
+it.each(STYLES)('LoRA on every projection and (IA)³ compile on the %s export of the pretrained model', (style) => {
+  const spec = outDir('every-site.adp');
+  writeFileSync(
+    spec,
+    'adapter l {\n  lora(rank 4, alpha 8)\n}\nadapter s {\n  ia3\n}\nplace l on query, value, attention_output, ffn_in, ffn_out in layers all\nplace s on key, intermediate in layers all\ntrain {\n  trainable adapters, head\n  head classifier(labels 2, from first_token)\n}\n',
+  );
+  const out = outDir(`every-site-${style}`);
+  adapterc(['compile', spec, model(style), '-o', out]);
+  const summary = readJson<Summary>(path.join(out, 'summary.json'));
+  expect(summary.adapters).toHaveLength(6 * 7);
 });
