@@ -7,7 +7,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { recognizeArchitecture } from '../discover/architecture.js';
-import { discover, type AdapterSite, type Discovery } from '../discover/index.js';
+import { projectionSites } from '../check/plan.js';
+import { discover, type AdapterSite, type Discovery, type LayerProjections } from '../discover/index.js';
 import { formatValueType, type Model } from '../ir/index.js';
 import { readModel } from '../load/index.js';
 import { checkCudaCoverage, type Coverage } from '../target/cuda.js';
@@ -93,6 +94,8 @@ export function inspectJson(model: Model, d: Discovery) {
     ffn: d.ffn ?? null,
     parameters: d.parameterCount,
     sites: d.layers.map((l) => ({ layer: l.index, attention: siteJson(l.attention), ffn: siteJson(l.ffn) })),
+    // Where LoRA and (IA)³ go: each layer's projections ([in, out]; a packed one's column offset) and FFN activation.
+    projections: d.projections.map(projectionsJson),
     embeddingLayerNorm: d.embeddingLayerNorm ? { form: d.embeddingLayerNorm.form, output: d.embeddingLayerNorm.output } : null,
     lastHiddenState: d.lastHiddenState,
     pooledOutput: d.pooledOutput ?? null,
@@ -104,3 +107,13 @@ export function inspectJson(model: Model, d: Discovery) {
   };
 }
 
+
+function projectionsJson(p: LayerProjections, layer: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { layer };
+  for (const site of projectionSites) {
+    const v = p[site];
+    if (v) out[site] = { node: v.node.name ?? v.node.opType, weight: v.weight, inFeatures: v.inFeatures, outFeatures: v.outFeatures, packedOffset: v.packed?.offset ?? null };
+  }
+  if (p.intermediate) out['intermediate'] = { value: p.intermediate.value, width: p.intermediate.width };
+  return out;
+}

@@ -76,3 +76,16 @@ describe('projections of the synthetic styles', () => {
     expect(after.attention_output).toBeDefined();
   });
 });
+
+describeCorpus('inspect reports where LoRA and (IA)³ can go', () => {
+  it('text: the sites in every layer and the packed weight; JSON: each projection with its sizes', async () => {
+    const { cli } = await import('../helpers/cli.js');
+    const fused = await cli(['inspect', corpusPath('ort-fused/attention_skiplayernorm_pruned_opset16.onnx')]);
+    expect(fused.stdout).toMatch(/LoRA \/ \(IA\)³ sites +query, key, value, attention_output in every layer; query, key and value packed in one weight per layer \(Attention/);
+    const json = await cli(['inspect', corpusPath('pytorch-1.13/minibert_opset11.onnx'), '--json']);
+    const parsed = JSON.parse(json.stdout) as { projections: Array<Record<string, { inFeatures?: number; outFeatures?: number; width?: number }>> };
+    expect(parsed.projections).toHaveLength(2);
+    expect(parsed.projections[0]!['ffn_in']).toMatchObject({ inFeatures: 32, outFeatures: 64 });
+    expect(parsed.projections[0]!['intermediate']).toMatchObject({ width: 64 });
+  });
+});

@@ -1,5 +1,6 @@
 /** `adapterc inspect`: what adapterc sees in a model — layers, sites, inputs, outputs. */
 import { inspect, opsets, producer } from '../../api/inspect.js';
+import { projectionSites as PROJECTION_SITES } from '../../check/plan.js';
 import { recognizeArchitecture } from '../../discover/architecture.js';
 import type { AdapterSite, Discovery, LayerNorm } from '../../discover/index.js';
 import { formatValueType, type Model } from '../../ir/index.js';
@@ -71,6 +72,21 @@ function adaptedRow(d: Discovery): string[][] {
   return [['adapted by adapterc', `${sites.length} bottleneck adapter${sites.length === 1 ? '' : 's'} of size ${sizes.join(', ')} (listed below); a new compile adds its adapters after them`]];
 }
 
+/**
+ * Where LoRA and (IA)³ can go: the projection sites found in every layer (others per layer), and
+ * whether the query, key and value share one packed weight.
+ */
+function projectionRows(d: Discovery): string[][] {
+  const sites = [...PROJECTION_SITES, 'intermediate'] as const;
+  const found = (i: number) => sites.filter((s) => d.projections[i]?.[s] !== undefined);
+  const everywhere = sites.filter((s) => d.layers.every((_, i) => found(i).includes(s)));
+  const partly = d.layers.flatMap((_, i) => found(i).filter((s) => !everywhere.includes(s)).map((s) => `${s} in layer ${i}`));
+  const packed = d.projections.find((p) => p.query?.packed)?.query;
+  const parts = [everywhere.length > 0 ? `${everywhere.join(', ')} in every layer` : 'none in every layer', ...partly];
+  if (packed) parts.push(`query, key and value packed in one weight per layer (${packed.node.opType}${packed.node.name ? `, e.g. '${packed.node.name}'` : ''})`);
+  return [['LoRA / (IA)³ sites', parts.join('; ')]];
+}
+
 /** The architecture the graph computes, and adapterc's specs that fit it. */
 function architectureRows(model: Model, d: Discovery): string[][] {
   const a = recognizeArchitecture(model, d);
@@ -93,6 +109,7 @@ export function inspectText(file: string, model: Model, d: Discovery): string {
       ['embedding LayerNorm', d.embeddingLayerNorm ? describeLayerNorm(d.embeddingLayerNorm) : '(none)'],
       ['pooled output', d.pooledOutput ?? '(none)'],
       ...architectureRows(model, d),
+      ...projectionRows(d),
       ...adaptedRow(d),
     ]),
     '',
