@@ -28,7 +28,7 @@ export function random(seed: number): () => number {
 
 const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
-const SPEC_WORDS = ['adapter', 'place', 'after', 'in', 'layers', 'all', 'except', 'train', 'size', 'activation', 'init', 'gelu', 'relu', 'normal', 'std', 'attention', 'ffn', 'head', 'classifier', 'labels', 'optimizer', 'adamw', 'lr', 'schedule', 'linear', 'warmup', 'seed', 'target', 'cuda', '{', '}', '(', ')', ',', '..', '-1', '0', '64', '1e-2', '10%', '"', '#', '\n'];
+const SPEC_WORDS = ['adapter', 'place', 'after', 'in', 'layers', 'all', 'except', 'train', 'size', 'activation', 'init', 'gelu', 'relu', 'normal', 'std', 'attention', 'ffn', 'on', 'lora', 'ia3', 'rank', 'alpha', 'query', 'key', 'value', 'intermediate', 'ffn_in', 'head', 'classifier', 'labels', 'optimizer', 'adamw', 'lr', 'schedule', 'linear', 'warmup', 'seed', 'target', 'cuda', '{', '}', '(', ')', ',', '..', '-1', '0', '64', '1e-2', '10%', '"', '#', '\n'];
 
 /** A mutation of `text`: characters deleted, replaced or inserted, a line repeated or dropped, a word swapped in. */
 export function mutateSpec(text: string, rng: () => number): string {
