@@ -7,9 +7,10 @@
 import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import { shippedSpecs } from '../check/spec-files.js';
-import { diagnostic, type Diagnostic } from '../diagnostics/index.js';
+import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.js';
 import { architectureSpecs, recognizeArchitecture, type Architecture } from '../discover/architecture.js';
-import { discover } from '../discover/index.js';
+import { discover, type Discovery } from '../discover/index.js';
+import type { Model } from '../ir/index.js';
 import { readModel } from '../load/index.js';
 import { inputPath } from './paths.js';
 
@@ -49,6 +50,22 @@ export function fitDiagnostics(plan: Plan, fit: ModelFit, cwd?: string): Diagnos
     );
   }
   return out;
+}
+
+/**
+ * Runs `bind` (compile's binding of the plan to the model) and, when it refuses a classifier the
+ * model cannot take (ADP2206: a pooled head and no pooler), names the spec of specs/ that fits.
+ */
+export function namingFittingSpec<T>(model: Model, d: Discovery, bind: () => T): T {
+  try {
+    return bind();
+  } catch (error) {
+    if (!(error instanceof AdapterError) || !error.diagnostics.some((x) => x.code === 'ADP2206')) throw error;
+    const a = recognizeArchitecture(model, d);
+    const fits = a.specs.map((s) => `specs/${s}`).join(' or ');
+    const named = error.diagnostics.map((x) => (x.code === 'ADP2206' ? { ...x, hint: `use ${fits}, which fits ${a.name}${x.hint ? `; or ${x.hint.replace(/^use /, '')}` : ''}` } : x));
+    throw new AdapterError(named, error.sources);
+  }
 }
 
 /** The spec of specs/<folder>/ the plan is, or imports first, with its architecture. */

@@ -23,6 +23,7 @@ import { STEP_ARTIFACTS } from '../step/step-model.js';
 import { checkCudaCoverage } from '../target/cuda.js';
 import { fallbackDiagnostic } from '../target/report.js';
 import { stage, stageAsync } from '../util/stages.js';
+import { namingFittingSpec } from './check-model.js';
 import { inputPath } from './paths.js';
 
 export interface CompileOptions {
@@ -79,7 +80,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   // discover
   const found = stage('discover sites', () => discover(model, options.model));
   // rewrite
-  const bound = bindToModel(plan, found, checked.sources, options.model, model);
+  const bound = namingFittingSpec(model, found, () => bindToModel(plan, found, checked.sources, options.model, model));
   // Values a spec starts from (init adapterhub, a classifier's adapterhub folder), read and checked before the rewrite.
   const initial = adapterHubValues(bound, found.hidden);
   const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound, initial));

@@ -70,6 +70,15 @@ describe('check --model', () => {
     expect(fitting.stderr).toBe('');
   });
 
+  it('compile refuses the same spec on that model with ADP2206 naming the spec that fits', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-check-model-out-')), 'out');
+    const r = await cli(['compile', spec('bert-base/houlsby.adp'), bertWithoutPooler, '-o', out, '--inference']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error ADP2206');
+    expect(r.stderr).toContain("help: use specs/electra-base/houlsby.adp or specs/bert-base/first-token.adp, which fits ELECTRA, or BERT exported without its pooler output; or 'head classifier(labels N, from first_token)'");
+    expect((await cli(['compile', spec('bert-base/first-token.adp'), bertWithoutPooler, '-o', out, '--inference'])).code).toBe(0);
+  });
+
   it('without --model, checks as before (BERT-base shape, no model section)', async () => {
     const r = await cli(['check', spec('distilbert/houlsby.adp')]);
     expect(r.code).toBe(0);
