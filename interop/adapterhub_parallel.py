@@ -17,7 +17,7 @@ import onnxruntime  # noqa: E402
 import torch  # noqa: E402
 from adapters import AutoAdapterModel, ParBnConfig  # noqa: E402
 
-from common import Runner, batches, compare  # noqa: E402
+from common import Runner, batches, parity  # noqa: E402
 
 NAME = "par"
 
@@ -64,16 +64,10 @@ def main() -> None:
         grads_theirs[name] = g.T if transpose else g
     logits_ours = ours.logits(batch)
     loss_ours, grads_ours = ours.loss_and_gradients(batch)
-    gradients = compare(grads_ours, grads_theirs)
-    norm = max(float(np.abs(g).max()) for g in grads_theirs.values())
+    trainable = sum(p.numel() for p in theirs.parameters() if p.requires_grad)
     result = {
         "config": f"ParBnConfig(mh_adapter=True, output_adapter=True, reduction_factor={hidden // size}, non_linearity='relu', scaling={scaling})",
-        "parameters": {"adapterc": int(sum(v.size for v in start.values())), "adapterhub": int(sum(p.numel() for p in theirs.parameters() if p.requires_grad))},
-        "logits_max_abs_diff": float(np.abs(logits_ours - logits_theirs.detach().numpy()).max()),
-        "loss": {"adapterc": loss_ours, "adapterhub": float(loss_theirs)},
-        "gradients": gradients,
-        "largest_gradient": norm,
-        "gradient_max_rel_to_largest": float(max(np.abs(grads_ours[n] - grads_theirs[n]).max() for n in start) / norm),
+        **parity("adapterhub", start, logits_ours, logits_theirs.detach().numpy(), loss_ours, float(loss_theirs), grads_ours, grads_theirs, trainable),
     }
     pathlib.Path(out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

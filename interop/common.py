@@ -89,3 +89,17 @@ def compare(a: dict, b: dict):
         if rel.max() > worst_rel:
             worst_rel, where = float(rel.max()), name
     return {"max_abs": worst_abs, "max_rel_beyond_1e-6_abs": worst_rel, "worst_parameter": where}
+
+
+def parity(other: str, start: dict, logits_ours, logits_theirs, loss_ours: float, loss_theirs: float, grads_ours: dict, grads_theirs: dict, trainable_theirs: int) -> dict:
+    """adapterc against another system (`other` names it in the keys) from the same initial values: one batch's logits, loss and first-step gradients."""
+    norm = max(float(np.abs(g).max()) for g in grads_theirs.values())
+    return {
+        "parameters": {"adapterc": int(sum(v.size for v in start.values())), other: int(trainable_theirs)},
+        "logits_max_abs_diff": float(np.abs(logits_ours - logits_theirs).max()),
+        "logits_max_abs": float(np.abs(logits_theirs).max()),
+        "loss": {"adapterc": loss_ours, other: float(loss_theirs)},
+        "gradients": compare(grads_ours, grads_theirs),
+        "largest_gradient": norm,
+        "gradient_max_rel_to_largest": float(max(np.abs(grads_ours[n] - grads_theirs[n]).max() for n in start) / norm),
+    }

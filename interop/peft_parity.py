@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from peft import IA3Config, LoraConfig, get_peft_model  # noqa: E402
 from transformers import BertModel  # noqa: E402
 
-from common import Runner, batches, compare  # noqa: E402
+from common import Runner, batches, parity  # noqa: E402
 
 # PEFT's module names for adapterc's sites (BertModel's submodules).
 MODULES = {"query": "attention.self.query", "key": "attention.self.key", "value": "attention.self.value", "intermediate": "output.dense"}
@@ -84,17 +84,11 @@ def main() -> None:
         grads_theirs[name] = g.T if "lora" in name else g.reshape(start[name].shape)
     logits_ours = ours.logits(batch)
     loss_ours, grads_ours = ours.loss_and_gradients(batch)
-    norm = max(float(np.abs(g).max()) for g in grads_theirs.values())
-    trainable_theirs = sum(p.numel() for p in theirs.parameters() if p.requires_grad) + sum(p.numel() for p in head.parameters())
+    trainable = sum(p.numel() for p in theirs.parameters() if p.requires_grad) + sum(p.numel() for p in head.parameters())
+    lora = summary["adapters"][0].get("lora", {})
     result = {
-        "config": repr(config(family, summary)).split("(", 1)[0] + (f"(r={summary['adapters'][0]['lora']['rank']}, lora_alpha={summary['adapters'][0]['lora']['alpha']}, target_modules=['query', 'value'])" if family == "lora" else "(key, value, feedforward output.dense)"),
-        "parameters": {"adapterc": int(sum(v.size for v in start.values())), "peft": int(trainable_theirs)},
-        "logits_max_abs_diff": float(np.abs(logits_ours - logits_theirs.detach().numpy()).max()),
-        "logits_max_abs": float(np.abs(logits_theirs.detach().numpy()).max()),
-        "loss": {"adapterc": loss_ours, "peft": float(loss_theirs)},
-        "gradients": compare(grads_ours, grads_theirs),
-        "largest_gradient": norm,
-        "gradient_max_rel_to_largest": float(max(np.abs(grads_ours[n] - grads_theirs[n]).max() for n in start) / norm),
+        "config": f"LoraConfig(r={lora.get('rank')}, lora_alpha={lora.get('alpha')}, target_modules=['query', 'value'])" if family == "lora" else "IA3Config(key, value, feedforward output.dense)",
+        **parity("peft", start, logits_ours, logits_theirs.detach().numpy(), loss_ours, float(loss_theirs), grads_ours, grads_theirs, trainable),
     }
     pathlib.Path(out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -227,21 +227,18 @@ const reshapingOps = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Tra
 export function findProjections(view: GraphView, layers: readonly TransformerLayer[]): LayerProjections[] {
   return layers.map((l) => {
     const found: { -readonly [K in keyof LayerProjections]?: LayerProjections[K] } = {};
-    if (l.attention) {
-      const node = projectionBehind(view, l.attention.adapter?.input ?? l.attention.value);
-      const output = node && project(view, 'attention_output', l.index, node);
-      if (output) {
-        found.attention_output = output;
-        Object.assign(found, attentionProjections(view, l.index, l.attention, output));
-      }
-    }
-    if (l.ffn) {
-      const node = projectionBehind(view, l.ffn.adapter?.input ?? l.ffn.value);
-      const output = node && project(view, 'ffn_out', l.index, node);
-      if (output) {
-        found.ffn_out = output;
-        Object.assign(found, ffnProjections(view, l.index, l.ffn, output));
-      }
+    // Each sub-layer's output projection, then what lies upstream of it.
+    const blocks = [
+      [l.attention, 'attention_output', attentionProjections],
+      [l.ffn, 'ffn_out', ffnProjections],
+    ] as const;
+    for (const [site, name, upstream] of blocks) {
+      if (!site) continue;
+      const node = projectionBehind(view, site.adapter?.input ?? site.value);
+      const output = node && project(view, name, l.index, node);
+      if (!output) continue;
+      found[name] = output;
+      Object.assign(found, upstream(view, l.index, site, output));
     }
     return found;
   });
