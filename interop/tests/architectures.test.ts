@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapterc, outDir, readJson, root, runPython, sst2, work } from './tier.js';
+import { adapterc, model as pretrained, outDir, readJson, root, runPython, sst2, STYLES, work } from './tier.js';
 
 const EXPORTERS = ['torchscript', 'dynamo', 'optimum'] as const;
 type Exporter = (typeof EXPORTERS)[number];
@@ -198,6 +198,17 @@ describe.each(CASES)('$model', (c) => {
     expect(losses).toHaveLength(10);
     expect(losses[9]!).toBeLessThan(losses[0]!);
     row.training = `${losses[0]!.toFixed(3)} → ${losses[9]!.toFixed(3)}`;
+  });
+});
+
+describe('the pretrained MiniLM of the other interop tests (interop/export.py), in every export style', () => {
+  it.each(STYLES)('%s: recognized as MiniLM, and specs/minilm/houlsby.adp fits it', (style) => {
+    const found = JSON.parse(adapterc(['inspect', pretrained(style), '--json'])) as Inspected;
+    expect(found.architecture.name).toMatch(/^BERT \(MiniLM\)/);
+    expect(found.architecture.specs).toEqual(['minilm/houlsby.adp']);
+    const checked = run(['check', path.join(root, 'specs/minilm/houlsby.adp'), '--model', pretrained(style), '--json']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect((JSON.parse(checked.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([]);
   });
 });
 

@@ -88,8 +88,9 @@ export function recognizeArchitecture(model: Model, discovery: Discovery): Archi
   }
   if (tokenTypes && pooler) return { name: discovery.hidden === 384 ? 'BERT (MiniLM)' : 'BERT', evidence, specs: [bert()] };
   if (tokenTypes) {
+    if (discovery.hidden === 384) return { name: 'BERT (MiniLM) exported without its pooler output', evidence, specs: [bert()] };
     // ELECTRA's encoder is BERT's without the pooler: at ELECTRA's sizes either spec fits.
-    const specs = discovery.hidden === 384 || discovery.hidden === 1024 ? [bert()] : ['electra-base/houlsby.adp', bert()];
+    const specs = discovery.hidden === 1024 ? [bert()] : ['electra-base/houlsby.adp', bert()];
     return { name: 'ELECTRA, or BERT exported without its pooler output', evidence, specs };
   }
   if (pooler) return { name: 'BERT-style, without token types', evidence, specs: [bert()] };
