@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { check } from '../../src/api/check.js';
 import { checkSpecFile } from '../../src/check/check.js';
+import { totalAdapterParameters } from '../../src/check/parameters.js';
 import { AdapterError } from '../../src/diagnostics/index.js';
 import { architectureSpecs, recognizeArchitecture } from '../../src/discover/architecture.js';
 import { discover } from '../../src/discover/index.js';
@@ -137,6 +139,19 @@ describe('recognizing the architecture', () => {
       const file = path.join(root, 'specs', spec);
       expect(existsSync(file), spec).toBe(true);
       expect(checkSpecFile(file).diagnostics.filter((d) => d.severity === 'error'), spec).toEqual([]);
+    }
+  });
+
+  it("the README's table of architecture specs: the layers, hidden size, head and adapter parameters of each", () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    for (const entry of architectureSpecs) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${entry.folder}/houlsby.adp\` |`));
+      expect(row, entry.folder).toBeDefined();
+      const cells = row!.split('|').map((c) => c.trim());
+      const result = check(path.join(root, 'specs', entry.folder, 'houlsby.adp'), { layers: entry.layers, hidden: entry.hidden });
+      expect(cells[3], entry.folder).toBe(`${entry.layers}, ${entry.hidden}`);
+      expect(cells[4], entry.folder).toBe(entry.head === 'pooled' ? 'pooled' : 'first token');
+      expect(cells[5], entry.folder).toBe(totalAdapterParameters(result.bound!).toLocaleString('en-US'));
     }
   });
 
