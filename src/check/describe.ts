@@ -13,7 +13,7 @@ export function describeSize(size: BottleneckSize): string {
 
 export function describeInit(init: Initializer): string {
   if (init.kind === 'identity') return `identity(std ${formatNumber(init.std)})`;
-  if (init.kind === 'mam') return 'mam (Kaiming-uniform down-projection, zero up-projection)';
+  if (init.kind === 'mam') return 'mam (Kaiming-uniform down-projection or LoRA A, zero up-projection or LoRA B)';
   if (init.kind === 'adapterhub') return `adapterhub(folder "${init.folder}")`;
   return `normal(std ${formatNumber(init.std)}${init.truncate === undefined ? '' : `, truncate ${formatNumber(init.truncate)}`})`;
 }

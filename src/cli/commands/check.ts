@@ -124,6 +124,14 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd());
 }
 
+/** Size, activation and init as each family has them: LoRA's rank, (IA)³'s vector length. */
+function instanceColumns(i: BoundPlan['instances'][number]): string[] {
+  const form = i.adapter.form;
+  if (form.kind === 'lora') return [`rank ${i.units}`, `none (alpha ${form.alpha})`, describeInit(i.adapter.init)];
+  if (form.kind === 'ia3') return [`${i.units} (the site's width)`, 'none', i.adapter.init.kind === 'normal' ? `1 + ${describeInit(i.adapter.init)}` : 'ones'];
+  return [i.adapter.size.kind === 'absolute' ? `${i.units}` : `${i.units} (${describeSize(i.adapter.size)})`, i.adapter.activation, describeInit(i.adapter.init)];
+}
+
 function planText(bound: BoundPlan): string {
   const { plan, shape } = bound;
   const lines: string[] = [];
@@ -142,9 +150,7 @@ function planText(bound: BoundPlan): string {
           `${i.layer}`,
           i.site,
           i.adapter.name,
-          i.adapter.size.kind === 'absolute' ? `${i.units}` : `${i.units} (${describeSize(i.adapter.size)})`,
-          i.adapter.activation,
-          describeInit(i.adapter.init),
+          ...instanceColumns(i),
         ]),
       ]),
     );
