@@ -18,7 +18,7 @@ export interface FolderSummary {
   readonly model: string | undefined;
   readonly layers: number;
   readonly hidden: number;
-  readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number; activation?: string; layerNorm?: boolean; hiddenLayers?: number; parallel?: number }>;
+  readonly adapters: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number; activation?: string; layerNorm?: boolean; hiddenLayers?: number; parallel?: number; lora?: { rank: number; alpha: number }; ia3?: true }>;
   /** The head the spec adds (recorded since AdapterHub export; absent: the model's own output, or an older adapterc). */
   readonly head?: { readonly kind: 'classifier'; readonly labels: number; readonly from: 'pooled' | 'first_token' } | { readonly kind: 'masked_lm' };
   readonly trainable: readonly string[];

@@ -105,7 +105,13 @@ function specRecord(specFile: string, artifacts: ArtifactsFolder): AdaptersRecor
   throwIfErrors(checked.diagnostics, checked.sources);
   const { summary, folder } = artifacts;
   const mismatch = (reason: string) => new AdapterError([diagnostic('ADP5064', { spec: specFile, folder, reason }, { file: specFile }, 'pass the spec the artifacts were compiled from with --spec')]);
-  const bound = bindPlan(checked.plan!, { layers: summary.layers, hidden: summary.hidden });
+  // An (IA)³ vector is as wide as its site, which only the model knows: summary.json recorded it.
+  const recorded = (layer: number, site: string) => summary.adapters.find((a) => a.layer === layer && a.site === site);
+  const projection = (layer: number, site: string) => {
+    const a = recorded(layer, site);
+    return a?.ia3 ? { inFeatures: a.size, outFeatures: a.size } : undefined;
+  };
+  const bound = bindPlan(checked.plan!, { layers: summary.layers, hidden: summary.hidden, projection });
   if (!bound.bound) throw mismatch(`it does not fit a model of ${summary.layers} layers and hidden size ${summary.hidden}`);
   const describe = (list: ReadonlyArray<{ layer: number; site: string; adapter: string; size: number }>) => list.map((a) => `${a.layer}/${a.site}/${a.adapter}/${a.size}`);
   const planned = describe(bound.bound.instances.map((i) => ({ layer: i.layer, site: i.site, adapter: i.adapter.name, size: i.units })));

@@ -97,7 +97,9 @@ function insertAll(emit: GraphBuilder, discovery: Discovery, instances: readonly
     else inserted.push(scaleIa3(emit, projection?.output ?? discovery.projections[layer]!.intermediate!.value, instance, seed, initial));
   }
   for (const [node, updates] of packed) inserted.push(...updatePacked(emit, node, updates, seed, initial));
-  return inserted;
+  // In the plan's order (layer, then the order the layer computes its sites), packed ones included.
+  const order = new Map(instances.map((i, k) => [`${i.layer}/${i.site}`, k]));
+  return inserted.sort((a, b) => order.get(`${a.layer}/${a.site}`)! - order.get(`${b.layer}/${b.site}`)!);
 }
 
 /** `initial`: parameter values to start from instead of drawing them (see `adapterHubValues`). */

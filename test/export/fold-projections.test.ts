@@ -44,15 +44,24 @@ describeCorpus('LoRA and (IA)³ folded into the weights on export', () => {
   describe.each(MODELS)('%s', (file, text, logitEffect) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-fold-'));
     const out = (name: string) => path.join(dir, name);
-    let logits: Record<'merged' | 'apart' | 'dropped', Float32Array>;
+    let logits: Record<'merged' | 'apart' | 'dropped' | 'attached', Float32Array>;
     /** max |Δ| between the logits with and without the adapters, over three seeded inputs. */
     let dropEffect = 0;
     let models: Record<'merged' | 'apart' | 'dropped', Model>;
 
     beforeAll(async () => {
-      const { folder } = await compile(writeSpec(out('spec.adp'), text), corpusPath(file));
+      const specFile = writeSpec(out('spec.adp'), text);
+      const { folder } = await compile(specFile, corpusPath(file));
       for (const [name, flags] of [['merged', []], ['apart', ['--keep-apart']], ['dropped', ['--drop-layers', 'all']]] as const) {
         const r = await cli(['export', folder, '-o', out(`${name}.onnx`), ...flags]);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      // A per-task adapters file attached to the base model again folds the same way.
+      for (const args of [
+        ['export', folder, '--adapters-only', '--spec', specFile, '-o', out('task.adapters')],
+        ['export', '--base', corpusPath(file), '--adapters', out('task.adapters'), '-o', out('attached.onnx')],
+      ]) {
+        const r = await cli(args);
         expect(r.code, r.stderr).toBe(0);
       }
       const read = (name: string) => decodeModel(new Uint8Array(readFileSync(out(`${name}.onnx`))), name);
@@ -65,7 +74,7 @@ describeCorpus('LoRA and (IA)³ folded into the weights on export', () => {
           await session.release();
         }
       };
-      logits = { merged: await run('merged'), apart: await run('apart'), dropped: await run('dropped') };
+      logits = { merged: await run('merged'), apart: await run('apart'), dropped: await run('dropped'), attached: await run('attached') };
       for (const seed of [42, 43, 44]) {
         const [a, d] = [await run('apart', seed), await run('dropped', seed)];
         dropEffect = Math.max(dropEffect, ...a.map((v, i) => Math.abs(v - d[i]!)));
@@ -80,6 +89,10 @@ describeCorpus('LoRA and (IA)³ folded into the weights on export', () => {
       const scale = Math.max(1, ...[...logits.apart].map(Math.abs));
       const diff = Math.max(...logits.apart.map((v, i) => Math.abs(v - logits.merged[i]!)));
       expect(diff / scale).toBeLessThanOrEqual(1e-5);
+    });
+
+    it('an adapters file attached to the base model gives the folded model', () => {
+      expect(Math.max(...logits.attached.map((v, i) => Math.abs(v - logits.merged[i]!)))).toBeLessThanOrEqual(1e-6);
     });
 
     it('the adapters matter: removing them (--drop-layers all) changes the logits, and folding changed weights', () => {
