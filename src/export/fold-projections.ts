@@ -13,7 +13,9 @@
  * New weights are new initializers (`adapters.layer.L.SITE.merged.weight`): exporters share one
  * weight between layers through Identity, and a shared tensor must not change for all of them.
  */
-import { attrInt, attrInts, getAttribute, indexGraph, isDefaultDomain, makeTensor, readFloat32, readNumbers, type Graph, type Model, type Node, type Tensor } from '../ir/index.js';
+import { transposed } from '../adapterhub/safetensors.js';
+import { GraphView } from '../discover/view.js';
+import { attrInt, attrInts, getAttribute, makeTensor, readFloat32, readNumbers, type Graph, type Model, type Node, type Tensor } from '../ir/index.js';
 import { pruneUnused } from '../rewrite/prune.js';
 
 const PARAMETER = /^adapters\.layer\.(\d+)\.([a-z_]+)\.(lora_A|ia3)$/;
@@ -32,30 +34,24 @@ interface Matrix {
   readonly data: Float32Array;
 }
 
+/** The graph being folded, seen through discovery's GraphView (made again after each change). */
 class Folder {
-  private index: ReturnType<typeof indexGraph>;
+  private view: GraphView;
 
   constructor(private readonly graph: Graph) {
-    this.index = indexGraph(graph);
+    this.view = new GraphView(graph);
   }
 
-  initializer(value: string): Tensor | undefined {
-    let current = value;
-    for (let guard = 0; guard < 16; guard++) {
-      const t = this.index.initializer.get(current);
-      if (t) return t;
-      const p = this.index.producer.get(current);
-      if (p?.opType !== 'Identity' || !isDefaultDomain(p.domain)) return undefined;
-      current = p.inputs[0]!;
-    }
-    return undefined;
+  /** The constant behind a value (through Identity), if any. */
+  constant(value: string): Tensor | undefined {
+    return this.view.constant(value);
   }
 
   /** A 2-D weight as the graph reads it, through Identity and a Transpose. */
   matrix(value: string): Matrix {
-    const direct = this.initializer(value);
+    const direct = this.constant(value);
     if (direct?.dims.length === 2) return { rows: direct.dims[0]!, cols: direct.dims[1]!, data: readFloat32(direct) };
-    const p = this.index.producer.get(value);
+    const p = this.producer(value);
     if (p?.opType === 'Transpose') {
       const inner = this.matrix(p.inputs[0]!);
       const perm = getAttribute(p, 'perm') ? attrInts(p, 'perm') : [1, 0];
@@ -65,19 +61,19 @@ class Folder {
   }
 
   numbers(value: string): number[] {
-    const t = this.initializer(value);
+    const t = this.constant(value);
     if (!t) throw new Error(`fold: '${value}' is not a constant`);
     return readNumbers(t);
   }
 
   vector(value: string): Float32Array {
-    const t = this.initializer(value);
+    const t = this.constant(value);
     if (!t) throw new Error(`fold: '${value}' is not a constant`);
     return readFloat32(t);
   }
 
   producer(value: string): Node | undefined {
-    return this.index.producer.get(value);
+    return this.view.producer(value);
   }
 
   node(name: string): Node | undefined {
@@ -85,10 +81,10 @@ class Folder {
   }
 
   consumers(value: string): readonly Node[] {
-    return this.index.consumers.get(value) ?? [];
+    return this.view.consumers(value);
   }
 
-  /** `base`'s producer writes `y` again, and the adapter node that wrote `y` goes (pruned later). */
+  /** `base`'s producer writes `y` again; the adapter node that wrote `y`, and what only it read, go. */
   restore(adapterNode: Node, base: string): void {
     const y = adapterNode.outputs[0]!;
     const producer = this.producer(base)!;
@@ -96,23 +92,21 @@ class Folder {
     this.graph.nodes = this.graph.nodes.filter((n) => n !== adapterNode);
     // The adapter's other nodes go now, so that the next fold sees only the model's readers of y.
     pruneUnused(this.graph);
-    this.index = indexGraph(this.graph);
+    this.view = new GraphView(this.graph);
   }
 
   /** Adds `tensor` (renamed `name.2`, … if its name is taken) and makes `node` read it at input `index`. */
   replaceInput(node: Node, index: number, tensor: Tensor): void {
     let name = tensor.name!;
-    for (let k = 2; this.index.initializer.has(name) || this.index.producer.has(name); k++) name = `${tensor.name}.${k}`;
+    for (let k = 2; this.view.index.initializer.has(name) || this.view.index.producer.has(name); k++) name = `${tensor.name}.${k}`;
     this.graph.initializers.push({ ...tensor, name });
     node.inputs[index] = name;
-    this.index = indexGraph(this.graph);
+    this.view = new GraphView(this.graph);
   }
 }
 
 function transpose(m: Matrix): Matrix {
-  const data = new Float32Array(m.data.length);
-  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) data[c * m.rows + r] = m.data[r * m.cols + c]!;
-  return { rows: m.cols, cols: m.rows, data };
+  return { rows: m.cols, cols: m.rows, data: transposed(m.data, m.rows, m.cols) };
 }
 
 /** s · A·B. */
@@ -133,7 +127,7 @@ function projectionOf(f: Folder, base: string): { node: Node; bias: { node: Node
   let node = f.producer(base);
   let bias: { node: Node; index: number } | undefined;
   if (node?.opType === 'Add') {
-    const k = node.inputs.findIndex((i) => f.initializer(i) !== undefined);
+    const k = node.inputs.findIndex((i) => f.constant(i) !== undefined);
     if (k >= 0) {
       bias = { node, index: k };
       node = f.producer(node.inputs[1 - k]!);
