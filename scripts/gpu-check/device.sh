@@ -19,7 +19,7 @@ gpu=/tmp/adapterc-gpu
 mkdir -p "$out" "$gpu"
 export PYTHONUNBUFFERED=1
 # CUDA 13's libraries as the machine's PyTorch installed them (nvidia-cublas, -cuda-runtime, -curand, ...).
-libs=$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' | xargs -n1 -I{} find {} -path '*nvidia*' -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
+libs=$(python3 -c 'import glob, os, site; print(":".join(sorted({os.path.dirname(p) for d in site.getsitepackages() for p in glob.glob(os.path.join(d, "nvidia", "**", "lib*.so*"), recursive=True)})))')
 export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PYTHONPATH=$gpu/site
 case $stage in

@@ -153,8 +153,16 @@ function parameterDifference(a: Map<string, Float32Array>, b: Map<string, Float3
   return { whole: Math.sqrt(diff) / Math.sqrt(norm), worst, worstName };
 }
 
-/** Node counts per provider in one step, from ONNX Runtime's profile, and the nodes left on the CPU. */
-async function placement(folder: string): Promise<{ counts: Record<string, number>; cpuNodes: string[] }> {
+interface Placement {
+  readonly counts: Record<string, number>;
+  /** Nodes on the CPU that read a float tensor of more than 16 elements: a real fallback. */
+  readonly cpuFloatNodes: string[];
+  /** The op types of the rest: shape arithmetic ONNX Runtime keeps on the CPU on purpose. */
+  readonly cpuShapeOps: string[];
+}
+
+/** Nodes per provider in one step, from ONNX Runtime's profile, split as check.py's `placement` does. */
+async function placement(folder: string): Promise<Placement> {
   const info = readArtifacts(folder);
   const step = stepInterfaceOf(info);
   const prefix = path.join(work, `profile-${path.basename(folder)}`);
@@ -178,15 +186,20 @@ async function placement(folder: string): Promise<{ counts: Record<string, numbe
   session.endProfiling();
   await session.release();
   const file = readdirSync(work).filter((f) => f.startsWith(path.basename(prefix)) && f.endsWith('.json')).sort().at(-1)!;
-  const events = JSON.parse(readFileSync(path.join(work, file), 'utf8')) as { cat: string; name: string; args?: { provider?: string; op_name?: string } }[];
+  type Event = { cat: string; name: string; args?: { provider?: string; op_name?: string; input_type_shape?: Record<string, number[]>[] } };
+  const events = JSON.parse(readFileSync(path.join(work, file), 'utf8')) as Event[];
   const counts: Record<string, number> = {};
-  const cpuNodes: string[] = [];
+  const cpuFloatNodes: string[] = [];
+  const cpuShapeOps = new Set<string>();
+  const heavy = (e: Event) => (e.args?.input_type_shape ?? []).some((input) => Object.entries(input).some(([type, dims]) => ['float', 'float16', 'double'].includes(type) && dims.reduce((a, b) => a * b, 1) > 16));
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.args?.provider === undefined) continue;
     counts[e.args.provider] = (counts[e.args.provider] ?? 0) + 1;
-    if (e.args.provider === 'CPUExecutionProvider') cpuNodes.push(`${e.name.replace(/_kernel_time$/, '')} (${e.args.op_name ?? '?'})`);
+    if (e.args.provider !== 'CPUExecutionProvider') continue;
+    if (heavy(e)) cpuFloatNodes.push(`${e.name.replace(/_kernel_time$/, '')} (${e.args.op_name ?? '?'})`);
+    else cpuShapeOps.add(e.args.op_name ?? '?');
   }
-  return { counts, cpuNodes };
+  return { counts, cpuFloatNodes, cpuShapeOps: [...cpuShapeOps].sort() };
 }
 
 const ms = (s: number | undefined) => (s === undefined ? '-' : `${(s * 1000).toFixed(1)} ms`);
@@ -227,7 +240,11 @@ async function shape(name: keyof typeof SHAPES): Promise<void> {
     say(`    losses (cpu):        ${cpu.losses.map((l) => l.toFixed(5)).join(' ')}`);
     say(`    losses (${provider}): ${other.losses.map((l) => l.toFixed(5)).join(' ')}`);
     say(`    median step: cpu (${availableParallelism()} cores) ${ms(cpu.stepSeconds)}, ${provider} ${ms(other.stepSeconds)}${cpu.stepSeconds && other.stepSeconds ? `: ${(cpu.stepSeconds / other.stepSeconds).toFixed(1)}x` : ''}; session open + first step: cpu ${cpu.openSeconds.toFixed(1)} s, ${provider} ${other.openSeconds.toFixed(1)} s`);
-    if (placed) say(`    placement of one step: ${Object.entries(placed.counts).map(([p, n]) => `${p} ${n}`).join(', ')}${placed.cpuNodes.length ? `; on the CPU: ${placed.cpuNodes.slice(0, 12).join(', ')}${placed.cpuNodes.length > 12 ? ', …' : ''}` : ''}`);
+    if (placed) {
+      // A float node on the CPU is a fallback `target cuda` should have refused: fail the check.
+      failed ||= placed.cpuFloatNodes.length > 0;
+      say(`    placement of one step: ${Object.entries(placed.counts).map(([p, n]) => `${p} ${n}`).join(', ')}; float nodes on the CPU: ${placed.cpuFloatNodes.length}${placed.cpuFloatNodes.length ? ` (${placed.cpuFloatNodes.slice(0, 8).join(', ')})` : ''}; shape ops on the CPU: ${placed.cpuShapeOps.join(', ')}`);
+    }
     rmSync(folder, { recursive: true, force: true });
   }
   rmSync(model, { force: true });

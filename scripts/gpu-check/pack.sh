@@ -17,6 +17,8 @@ npx esbuild scripts/gpu-check/node-cuda.ts --bundle --platform=node --format=esm
 cp -r node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist .gpu/node_modules/onnxruntime-node/
 cp node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node .gpu/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
 cp -r node_modules/onnxruntime-common .gpu/node_modules/
+# src/parse/chevrotain.ts imports chevrotain's own one-file ES bundle at run time.
+cp -r node_modules/chevrotain .gpu/node_modules/
 shared=../shared/data
 head -3001 "$shared/sst2/train.tsv" > .gpu/data/train.tsv
 head -501 "$shared/sst2/dev.tsv" > .gpu/data/dev.tsv
