@@ -28,6 +28,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { fullBatch } from './lib/full-batch.js';
 import type { Feeds } from '../src/runtime/ort-training.js';
 import { writeSyntheticBert } from '../src/synth/index.js';
 import { planFor, readArtifacts, resolveSchedule, type ArtifactsInfo } from '../src/train/index.js';
@@ -71,17 +72,7 @@ function compile(spec: string, file: string, out: string): string {
 }
 
 /** Batch 8 x 128, every token real (no padding). */
-function batch(info: ArtifactsInfo): Feeds {
-  const feeds: Record<string, Feeds[string]> = {};
-  for (const input of info.inputs) {
-    const rows = input.role === 'labels';
-    const count = rows ? BATCH : BATCH * SEQUENCE;
-    const value = (k: number) => (input.role === 'input_ids' ? 1000 + ((k * 7919) % 29000) : input.role === 'attention_mask' ? 1 : input.role === 'labels' ? k % 2 : 0);
-    const data = input.type === 'int32' ? Int32Array.from({ length: count }, (_, k) => value(k)) : BigInt64Array.from({ length: count }, (_, k) => BigInt(value(k)));
-    feeds[input.name] = { data, dims: rows ? [BATCH] : [BATCH, SEQUENCE] };
-  }
-  return feeds;
-}
+const batch = (info: ArtifactsInfo): Feeds => fullBatch(info, BATCH, SEQUENCE);
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -26,6 +26,7 @@ import * as ort from 'onnxruntime-node';
 import { compile } from '../../src/api/compile.js';
 import { readFloat32 } from '../../src/ir/index.js';
 import { runCli } from '../../src/cli/main.js';
+import { fullBatch } from '../../bench/lib/full-batch.js';
 import type { Feeds } from '../../src/runtime/ort-training.js';
 import { writeSyntheticBert } from '../../src/synth/index.js';
 import { readArtifacts, type ArtifactsInfo } from '../../src/train/index.js';
@@ -83,18 +84,8 @@ const report: Record<string, unknown> = {
 };
 let failed = false;
 
-/** Batch 8 x 128, every token real; the same batch every step (as bench/step.ts). */
-function batch(info: ArtifactsInfo): Feeds {
-  const feeds: Record<string, Feeds[string]> = {};
-  for (const input of info.inputs) {
-    const rows = input.role === 'labels';
-    const count = rows ? BATCH : BATCH * SEQUENCE;
-    const value = (k: number) => (input.role === 'input_ids' ? 1000 + ((k * 7919) % 29000) : input.role === 'attention_mask' ? 1 : input.role === 'labels' ? k % 2 : 0);
-    const data = input.type === 'int32' ? Int32Array.from({ length: count }, (_, k) => value(k)) : BigInt64Array.from({ length: count }, (_, k) => BigInt(value(k)));
-    feeds[input.name] = { data, dims: rows ? [BATCH] : [BATCH, SEQUENCE] };
-  }
-  return feeds;
-}
+/** Batch 8 x 128, every token real (no padding). */
+const batch = (info: ArtifactsInfo): Feeds => fullBatch(info, BATCH, SEQUENCE);
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
