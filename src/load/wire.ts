@@ -220,6 +220,20 @@ export class Reader {
 /** Byte fields at least this long are kept by reference instead of being copied. */
 const REFERENCE_THRESHOLD = 16 * 1024;
 
+/** Bytes kept for a nested message's length: a varint of up to 2^35 - 1 (messages stay under 2 GiB). */
+const LENGTH_SLOT = 5;
+
+/** `value` as a minimal varint. */
+function varintBytes(value: number): Uint8Array {
+  const bytes: number[] = [];
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  bytes.push(value);
+  return Uint8Array.from(bytes);
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -227,9 +241,7 @@ const EMPTY = Buffer.alloc(0);
  * buffer, large byte fields are kept as references. `parts()` hands them out for `writev` or a
  * single concatenation.
  *
- * Nested messages are written bottom-up: the child is encoded into its own Writer first, so its
- * length is known, then appended (its small bytes copied, its references kept). The copying this
- * costs is proportional to the small parts of the model times the nesting depth, which is tiny.
+ * Nested messages are written in place, their length filled in afterwards (`messageField`).
  */
 export class Writer {
   private readonly done: WritePart[] = [];
@@ -351,15 +363,35 @@ export class Writer {
     this.doneLength += range.length;
   }
 
-  /** A nested message, encoded by `write` into a child writer. */
+  /**
+   * A nested message, encoded by `write` in place: its bytes go after a gap of LENGTH_SLOT bytes,
+   * and once its length is known that length is written into the gap and the message moved back
+   * over the gap's unused bytes. No writer per message, and no copy per nesting level.
+   */
   messageField(field: number, write: (w: Writer) => void): void {
-    const child = new Writer();
-    write(child);
     this.tag(field, WireType.LEN);
-    this.varint(child.length);
-    for (const part of child.parts()) {
-      if (isSourceRange(part)) this.range(part);
-      else this.raw(part);
+    this.reserve(LENGTH_SLOT);
+    const slot = this.pos;
+    const partsBefore = this.done.length;
+    this.pos += LENGTH_SLOT;
+    const start = this.length;
+    write(this);
+    const length = this.length - start;
+    const prefix = varintBytes(length);
+    const unused = LENGTH_SLOT - prefix.length;
+    if (this.done.length === partsBefore) {
+      // The message is still in the scratch buffer, right after the gap (which a growing scratch
+      // copied along): shift it back.
+      this.scratch.set(prefix, slot);
+      this.scratch.copyWithin(slot + prefix.length, slot + LENGTH_SLOT, this.pos);
+      this.pos -= unused;
+    } else {
+      // A large field or a file range flushed the scratch with the gap in it: the first part flushed
+      // since holds the gap at `slot` (nested messages split parts only after their own, later gaps).
+      const part = this.done[partsBefore] as Uint8Array;
+      const pieces = [part.subarray(0, slot), prefix, part.subarray(slot + LENGTH_SLOT)].filter((piece) => piece.length > 0);
+      this.done.splice(partsBefore, 1, ...pieces);
+      this.doneLength -= unused;
     }
   }
 

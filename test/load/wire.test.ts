@@ -111,4 +111,39 @@ describe('wire format', () => {
     const raw = model.graph.initializers[0]!.rawData!;
     expect(raw.buffer).toBe(bytes.buffer);
   });
+
+  it('writes nested messages in place, around fields kept by reference, with minimal length prefixes', () => {
+    // Reference: each message encoded bottom-up and concatenated, as protobuf's serializers do.
+    const varint = (n: number) => {
+      const out: number[] = [];
+      for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+      return Buffer.from([...out, n]);
+    };
+    const field = (number: number, body: Buffer) => Buffer.concat([varint(number * 8 + 2), varint(body.length), body]);
+    const large = (seed: number, length: number) => Buffer.from(Array.from({ length }, (_, k) => (k * 31 + seed) % 251));
+    // Lengths around the prefix sizes (1, 2 and 3 bytes), and byte fields over the 16 KiB threshold
+    // at every depth, first, last and between small fields.
+    for (const [small, big] of [[5, 0], [200, 0], [20000, 0], [3, 16 * 1024], [300, 70000]] as const) {
+      const text = 'x'.repeat(small);
+      const expected = field(1, Buffer.concat([
+        field(2, text.length ? Buffer.from(text) : Buffer.alloc(0)),
+        field(3, Buffer.concat([field(4, large(1, big)), field(5, Buffer.from(text)), field(6, Buffer.concat([field(7, large(2, big))]))])),
+        field(8, large(3, big)),
+        field(9, Buffer.from(text)),
+      ]));
+      const written = bytesOf((w) =>
+        w.messageField(1, (a) => {
+          a.bytesField(2, Buffer.from(text));
+          a.messageField(3, (b) => {
+            b.bytesField(4, large(1, big));
+            b.bytesField(5, Buffer.from(text));
+            b.messageField(6, (c) => c.bytesField(7, large(2, big)));
+          });
+          a.bytesField(8, large(3, big));
+          a.bytesField(9, Buffer.from(text));
+        }),
+      );
+      expect(written.equals(expected), `small ${small}, big ${big}`).toBe(true);
+    }
+  });
 });
