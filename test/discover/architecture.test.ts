@@ -14,6 +14,7 @@ import { architectureSpecs, recognizeArchitecture } from '../../src/discover/arc
 import { discover } from '../../src/discover/index.js';
 import { DataType, makeTensor, makeValueInfo, type Model, type Node, type Tensor } from '../../src/ir/index.js';
 import { decodeModel } from '../../src/load/index.js';
+import { pruneUnused } from '../../src/rewrite/prune.js';
 import { encodeSyntheticBert } from '../../src/synth/index.js';
 import { root } from '../artifacts/harness.js';
 
@@ -115,15 +116,9 @@ describe('recognizing the architecture', () => {
     const withPooler = decodeModel(encodeSyntheticBert({ style: 'pytorch', head: 'none' }), 'bert.onnx');
     const pooler = discover(withPooler, 'bert.onnx').pooledOutput!;
     // As optimum's export is: the pooler output and the nodes computing only it are gone.
-    const outputs = withPooler.graph.outputs.filter((o) => o.name !== pooler);
-    let nodes = withPooler.graph.nodes;
-    for (let changed = true; changed; ) {
-      const used = new Set([...nodes.flatMap((n) => n.inputs), ...outputs.map((o) => o.name)]);
-      const kept = nodes.filter((n) => n.outputs.some((o) => used.has(o)));
-      changed = kept.length < nodes.length;
-      nodes = kept;
-    }
-    const model: Model = { ...withPooler, graph: { ...withPooler.graph, nodes, outputs } };
+    const model: Model = withPooler;
+    model.graph.outputs = model.graph.outputs.filter((o) => o.name !== pooler);
+    pruneUnused(model.graph);
     const d = discover(model, 'bert.onnx');
     expect(d.pooledOutput).toBeUndefined();
     const a = recognizeArchitecture(model, d);
