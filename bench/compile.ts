@@ -33,6 +33,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeSyntheticBert, writeSyntheticBertExternal, type SyntheticBertOptions } from '../src/synth/index.js';
+import { median } from './lib/median.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const python = path.join(root, 'interop/.venv/bin/python');
@@ -129,10 +130,6 @@ function runCompile(model: string, spec: string, out: string, layout: string): n
   return r.rss;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Whether two files hold the same bytes (compared in pieces: base.data may pass 2 GiB, readFileSync's limit). */
 function sameBytes(a: string, b: string): boolean {

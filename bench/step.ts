@@ -35,6 +35,7 @@ import { planFor, readArtifacts, resolveSchedule, type ArtifactsInfo } from '../
 import { openOrtTrainingRuntime } from '../src/train/runtimes/ort-training.js';
 import type { TrainingRuntime } from '../src/train/runtimes/runtime.js';
 import { openStepRuntime } from '../src/train/runtimes/step-model.js';
+import { median } from './lib/median.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { shapes: { type: 'string', default: 'mini,base' }, steps: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, threads: { type: 'string' } } });
@@ -74,10 +75,6 @@ function compile(spec: string, file: string, out: string): string {
 /** Batch 8 x 128, every token real (no padding). */
 const batch = (info: ArtifactsInfo): Feeds => fullBatch(info, BATCH, SEQUENCE);
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Median seconds of `count` steps after two warm-up steps. */
 async function stepSeconds(folder: string, runtime: 'step-model' | 'ort-training', count: number): Promise<number> {

@@ -31,6 +31,7 @@ import type { Feeds } from '../../src/runtime/ort-training.js';
 import { writeSyntheticBert } from '../../src/synth/index.js';
 import { readArtifacts, type ArtifactsInfo } from '../../src/train/index.js';
 import { openStepRuntime, stepInterfaceOf } from '../../src/train/runtimes/step-model.js';
+import { median } from '../../bench/lib/median.js';
 
 const { values } = parseArgs({
   options: {
@@ -87,10 +88,6 @@ let failed = false;
 /** Batch 8 x 128, every token real (no padding). */
 const batch = (info: ArtifactsInfo): Feeds => fullBatch(info, BATCH, SEQUENCE);
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 interface Run {
   readonly losses: number[];
