@@ -190,6 +190,9 @@ async function placement(folder: string): Promise<Placement> {
   return { counts, cpuFloatNodes, cpuShapeOps: [...cpuShapeOps].sort() };
 }
 
+/** The largest |a[k] - b[k]| / |b[k]| over b. */
+const worstRelative = (a: readonly number[], b: readonly number[]) => Math.max(...b.map((l, k) => Math.abs(a[k]! - l) / Math.max(Math.abs(l), 1e-6)));
+
 const ms = (s: number | undefined) => (s === undefined ? '-' : `${(s * 1000).toFixed(1)} ms`);
 
 async function shape(name: keyof typeof SHAPES): Promise<void> {
@@ -208,7 +211,7 @@ async function shape(name: keyof typeof SHAPES): Promise<void> {
     // The CPU times only a few steps on BERT-base: the comparison is the point there, not its speed.
     const cpu = await run(folder, ['cpu'], s.agree, name === 'base' ? 3 : 10);
     const other = provider === 'cpu' ? cpu : await run(folder, [provider], s.agree, timedSteps);
-    const lossDiff = Math.max(...cpu.losses.map((l, k) => Math.abs(other.losses[k]! - l) / Math.max(Math.abs(l), 1e-6)));
+    const lossDiff = worstRelative(other.losses, cpu.losses);
     const params = parameterDifference(other.parameters, cpu.parameters);
     const ok = lossDiff <= LOSS_TOL && params.whole <= PARAMETER_TOL;
     failed ||= !ok;
@@ -246,7 +249,7 @@ async function cli(): Promise<void> {
   const folder = path.join(work, 'cli-houlsby');
   await compile({ spec, model, out: folder });
   const runs: Record<string, { seconds: number; result: Record<string, unknown>; losses: number[] }> = {};
-  say(`\n## adapterc train on ${path.basename(values.data!)} (houlsby, 4 x 256 synthetic, batch 32, 200 steps)`);
+  say(`\n## adapterc train on ${path.basename(values.data!)} (houlsby, 4 x 256 synthetic, batch 32, --max-steps 200)`);
   for (const providers of provider === 'cpu' ? ['cpu'] : [provider, 'cpu']) {
     const trained = path.join(work, `trained-${providers}`);
     let stdout = '';
@@ -262,12 +265,11 @@ async function cli(): Promise<void> {
     runs[providers] = { seconds, result, losses };
     failed ||= code !== 0;
     const epochs = result['epochs'] as { trainLoss: number; dev?: { accuracy?: number } }[] | undefined;
-    say(`  --execution-provider ${providers}: exit ${code} in ${seconds.toFixed(1)} s${epochs ? `; train loss ${epochs.map((e) => e.trainLoss.toFixed(4)).join(', ')}; dev accuracy ${epochs.map((e) => e.dev?.accuracy?.toFixed(4)).join(', ')}; ${String(result['examplesPerSecond']).slice(0, 6)} examples/s` : `: ${stdout.slice(0, 300)}`}`);
+    say(`  --execution-provider ${providers}: exit ${code} in ${seconds.toFixed(1)} s${epochs ? `; train loss ${epochs.map((e) => e.trainLoss.toFixed(4)).join(', ')}${values.dev ? `; dev accuracy ${epochs.map((e) => e.dev?.accuracy?.toFixed(4)).join(', ')}` : ''}; ${String(result['examplesPerSecond']).slice(0, 6)} examples/s` : `: ${stdout.slice(0, 300)}`}`);
   }
   if (runs[provider] && runs['cpu'] && provider !== 'cpu') {
-    const [a, b] = [runs[provider].losses, runs['cpu'].losses];
-    const worst = Math.max(...b.map((l, k) => Math.abs(a[k]! - l) / Math.max(Math.abs(l), 1e-6)));
-    say(`  per-step losses, ${provider} against cpu over ${b.length} steps: within ${worst.toExponential(1)} relative`);
+    const worst = worstRelative(runs[provider].losses, runs['cpu'].losses);
+    say(`  per-step losses, ${provider} against cpu over ${runs['cpu'].losses.length} steps: within ${worst.toExponential(1)} relative`);
     report['cliLossRelativeDifference'] = worst;
   }
   report['cli'] = runs;
