@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import { shippedSpecs } from '../check/spec-files.js';
 import { AdapterError, diagnostic, type Diagnostic } from '../diagnostics/index.js';
-import { architectureSpecs, recognizeArchitecture, type Architecture } from '../discover/architecture.js';
+import { architectureSpecs, architectureText, fittingSpecsText, recognizeArchitecture, type Architecture } from '../discover/architecture.js';
 import { discover, type Discovery } from '../discover/index.js';
 import type { Model } from '../ir/index.js';
 import { readModel } from '../load/index.js';
@@ -33,7 +33,7 @@ export async function readModelFit(file: string, cwd?: string): Promise<ModelFit
 /** Problems of the spec on this model that its plan alone cannot show. */
 export function fitDiagnostics(plan: Plan, fit: ModelFit, cwd?: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const fits = fit.architecture.specs.map((s) => `specs/${s}`).join(' or ');
+  const fits = fittingSpecsText(fit.architecture);
   if (plan.head.kind === 'classifier' && plan.head.from === 'pooled' && !fit.pooled) {
     out.push(diagnostic('ADP2206', { file: fit.file, reason: 'it has no pooled output (a pooler: tanh(dense(first token))) for a classifier \'from pooled\' to read' }, { file: plan.file }, `use ${fits}, which fits ${fit.architecture.name}; or 'head classifier(labels N, from first_token)'`));
   }
@@ -43,7 +43,7 @@ export function fitDiagnostics(plan: Plan, fit: ModelFit, cwd?: string): Diagnos
     out.push(
       diagnostic(
         'ADP2211',
-        { spec: written.spec, architecture: `${written.architecture} (${written.layers} layers, hidden ${written.hidden})`, file: fit.file, found: `${fit.architecture.name} (${fit.architecture.evidence.join(', ')})` },
+        { spec: written.spec, architecture: `${written.architecture} (${written.layers} layers, hidden ${written.hidden})`, file: fit.file, found: architectureText(fit.architecture) },
         { file: plan.file },
         `use ${fits}, which fits it`,
       ),
@@ -62,7 +62,7 @@ export function namingFittingSpec<T>(model: Model, d: Discovery, bind: () => T):
   } catch (error) {
     if (!(error instanceof AdapterError) || !error.diagnostics.some((x) => x.code === 'ADP2206')) throw error;
     const a = recognizeArchitecture(model, d);
-    const fits = a.specs.map((s) => `specs/${s}`).join(' or ');
+    const fits = fittingSpecsText(a);
     const named = error.diagnostics.map((x) => (x.code === 'ADP2206' ? { ...x, hint: `use ${fits}, which fits ${a.name}${x.hint ? `; or ${x.hint.replace(/^use /, '')}` : ''}` } : x));
     throw new AdapterError(named, error.sources);
   }
@@ -84,8 +84,8 @@ function writtenFor(plan: Plan, cwd?: string): { spec: string; folder: string; a
 export function fitText(fit: ModelFit): string {
   return [
     `Model ${fit.file}: ${fit.layers} layers, hidden size ${fit.hidden}, ${fit.pooled ? 'a pooler' : 'no pooler'}`,
-    `  architecture     ${fit.architecture.name} (${fit.architecture.evidence.join(', ')})`,
-    `  spec that fits   ${fit.architecture.specs.map((s) => `specs/${s}`).join(' or ')}`,
+    `  architecture     ${architectureText(fit.architecture)}`,
+    `  spec that fits   ${fittingSpecsText(fit.architecture)}`,
   ].join('\n');
 }
 

@@ -55,6 +55,16 @@ export interface Architecture {
   readonly specs: readonly string[];
 }
 
+/** The specs that fit, as paths from the repository root: 'specs/bert-base/houlsby.adp or …'. */
+export function fittingSpecsText(a: Architecture): string {
+  return a.specs.map((s) => `specs/${s}`).join(' or ');
+}
+
+/** The architecture with what says so: 'ALBERT (one layer's weights in every layer, …)'. */
+export function architectureText(a: Architecture): string {
+  return `${a.name} (${a.evidence.join(', ')})`;
+}
+
 export function recognizeArchitecture(model: Model, discovery: Discovery): Architecture {
   const view = new GraphView(model.graph);
   const ops = new Set(model.graph.nodes.map((n) => n.opType));

@@ -1,7 +1,7 @@
 /** `adapterc inspect`: what adapterc sees in a model — layers, sites, inputs, outputs. */
 import { inspect, opsets, producer } from '../../api/inspect.js';
 import { projectionSites as PROJECTION_SITES } from '../../check/plan.js';
-import { recognizeArchitecture } from '../../discover/architecture.js';
+import { architectureText, fittingSpecsText, recognizeArchitecture } from '../../discover/architecture.js';
 import type { AdapterSite, Discovery, LayerNorm } from '../../discover/index.js';
 import { formatValueType, type Model } from '../../ir/index.js';
 import { CUDA_KERNELS_RELEASE } from '../../target/cuda.js';
@@ -90,7 +90,7 @@ function projectionRows(d: Discovery): string[][] {
 /** The architecture the graph computes, and adapterc's specs that fit it. */
 function architectureRows(model: Model, d: Discovery): string[][] {
   const a = recognizeArchitecture(model, d);
-  return [['architecture', `${a.name} (${a.evidence.join(', ')})`], ['spec that fits', a.specs.map((s) => `specs/${s}`).join(' or ')]];
+  return [['architecture', architectureText(a)], ['spec that fits', fittingSpecsText(a)]];
 }
 
 export function inspectText(file: string, model: Model, d: Discovery): string {
