@@ -148,8 +148,13 @@ export interface BuiltArtifacts {
 export async function writeArtifacts(folder: string, build: () => Promise<BuiltArtifacts>, base?: SharedBase, checkpoint?: CheckpointParts): Promise<PreparedArtifacts> {
   return writeOutputFolder(folder, async (temporary) => {
     const baseData = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
-    const early = checkpoint ? writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), checkpoint.parts, false) : undefined;
+    let copying: () => void = () => {};
+    const copyStarted = new Promise<void>((resolve) => (copying = resolve));
+    const early = checkpoint ? writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), checkpoint.parts, false, copying) : undefined;
     try {
+      // `build` computes without yielding: the checkpoint's copy must be under way before it starts,
+      // or the copy would wait for it (the file is opened, and the worker started, on event-loop turns).
+      if (early !== undefined) await Promise.race([copyStarted, early.catch(() => undefined)]);
       const { prepared, inference } = await build();
       const written = baseData === undefined ? undefined : await stageAsync('wait for base.data', () => baseData);
       const kept = early !== undefined && sameCheckpoint(checkpoint!, prepared.checkpoint);

@@ -250,7 +250,6 @@ export async function writeModel(model: Model, path: string, options: WriteOptio
   await writeFileAtomically(path, encoded.parts, options.durable ?? false);
 }
 
-/** Writes `parts` to a temporary file next to `path`, then renames it to `path`. */
 /** Removes the temporary files a killed write of `path` left beside it (their process gone). */
 async function removeStaleTemporaries(path: string): Promise<void> {
   const pattern = new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
@@ -266,7 +265,13 @@ async function removeStaleTemporaries(path: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomically(path: string, parts: readonly WritePart[], durable: boolean): Promise<void> {
+/**
+ * Writes `parts` to a temporary file next to `path`, then renames it to `path`. `started`, if
+ * given, is called once the parts are being written (for large file ranges: once the worker that
+ * copies them runs), so that a caller can compute while the copy proceeds: this thread's share of
+ * the writing needs its event loop, the worker's does not.
+ */
+export async function writeFileAtomically(path: string, parts: readonly WritePart[], durable: boolean, started?: () => void): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
   // Missing parent folders are created, as build tools do, and removed again if the write fails.
@@ -280,7 +285,7 @@ export async function writeFileAtomically(path: string, parts: readonly WritePar
     throw writeFailure(error, path);
   }
   try {
-    await writePartsInPlace(handle, parts);
+    await writePartsInPlace(handle, parts, started);
     if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
@@ -302,7 +307,7 @@ const WORKER_FROM = 32 * 1024 * 1024;
  * when the file ranges are large, a worker thread copies them into their places while this thread
  * writes the bytes between them.
  */
-async function writePartsInPlace(handle: FileHandle, parts: readonly WritePart[]): Promise<void> {
+async function writePartsInPlace(handle: FileHandle, parts: readonly WritePart[], started?: () => void): Promise<void> {
   const copies: RangeCopy[] = [];
   // Consecutive byte parts, each run written with one gathering write at its place.
   const runs: { at: number; bytes: Uint8Array[] }[] = [];
@@ -315,8 +320,12 @@ async function writePartsInPlace(handle: FileHandle, parts: readonly WritePart[]
     previousWasBytes = !isSourceRange(part);
     at += part.length;
   }
-  if (copies.reduce((n, c) => n + c.range.length, 0) < WORKER_FROM) return writeParts(handle, parts);
+  if (copies.reduce((n, c) => n + c.range.length, 0) < WORKER_FROM) {
+    started?.();
+    return writeParts(handle, parts);
+  }
   const copied = copyRangesInWorker(handle.fd, copies);
+  started?.();
   try {
     for (const run of runs) await writeAll(handle, run.bytes, run.at);
   } finally {

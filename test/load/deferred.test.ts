@@ -3,17 +3,17 @@
  * compile does): the same model as a whole read, bytes read only when asked for, file ranges
  * streamed by the writers, and a file that changes meanwhile refused.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/diagnostics/index.js';
-import { sameCheckpoint } from '../../src/emit/artifacts.js';
+import { sameCheckpoint, writeArtifacts } from '../../src/emit/artifacts.js';
 import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts } from '../../src/emit/checkpoint/index.js';
 import { isParameter } from '../../src/emit/training-graphs.js';
 import { tensorBytes, type Model, type Tensor } from '../../src/ir/index.js';
-import { deferredRange, deferredReads, readModel, sourceRange, tensorSource, writeFileAtomically, type WritePart } from '../../src/load/index.js';
+import { deferredRange, deferredReads, isSourceRange, readModel, sourceRange, tensorSource, writeFileAtomically, type WritePart } from '../../src/load/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { cli } from '../helpers/cli.js';
 import { writeExternalDataModel } from '../helpers/external-model.js';
@@ -155,6 +155,71 @@ describe('writing file ranges', () => {
       await writeFileAtomically(out, parts, false);
       expect(deferredReads()).toBe(before);
       expect(readFileSync(out).equals(Buffer.concat(expected))).toBe(true);
+    });
+
+    /** Blocks this thread (as compile's stages do) until `file`'s size reaches `size` or 20 s pass; returns its size then. */
+    const spinUntilSize = (file: () => string | undefined, size: number): number => {
+      const until = Date.now() + 20_000;
+      let seen = 0;
+      while (Date.now() < until) {
+        const name = file();
+        seen = name === undefined ? 0 : statSync(name, { throwIfNoEntry: false })?.size ?? 0;
+        if (seen >= size) break;
+      }
+      return seen;
+    };
+
+    it('calls `started` once the worker copies: the copy then proceeds while this thread computes without yielding', async () => {
+      const big = model.graph.initializers.find((t) => (deferredRange(t)?.length ?? 0) > 32 * 1024 * 1024)!;
+      const dir = mkdtempSync(join(scratch, 'worker-started-'));
+      let grewTo = -1;
+      const written = writeFileAtomically(join(dir, 'out.bin'), [new Uint8Array(8), tensorSource(big)], false, () => {
+        const temporary = () => readdirSync(dir).find((n) => n.endsWith('.tmp'));
+        grewTo = spinUntilSize(() => (temporary() === undefined ? undefined : join(dir, temporary()!)), 8 + deferredRange(big)!.length);
+      });
+      await written;
+      // The worker wrote the whole range while `started` held this thread.
+      expect(grewTo).toBe(8 + deferredRange(big)!.length);
+      expect(statSync(join(dir, 'out.bin')).size).toBe(8 + deferredRange(big)!.length);
+    });
+
+    it("writeArtifacts starts the early checkpoint's copy before `build`, which computes without yielding", async () => {
+      const frozen = model.graph.initializers.filter(isParameter);
+      const checkpoint = encodeCheckpointParts({ trainable: [], frozen });
+      const folder = join(mkdtempSync(join(scratch, 'artifacts-early-')), 'out');
+      const parent = dirname(folder);
+      // The checkpoint's temporary file, inside the output folder's temporary folder.
+      const temporary = () => {
+        const staging = readdirSync(parent).find((n) => n.startsWith('.out.tmp-'));
+        const inside = staging === undefined ? undefined : readdirSync(join(parent, staging)).find((n) => n.startsWith('.checkpoint.'));
+        return inside === undefined ? undefined : join(parent, staging!, inside);
+      };
+      // The worker writes the file ranges; this thread writes the bytes between them once `build` yields.
+      let rangesEnd = 0;
+      let at = 0;
+      for (const part of checkpoint.parts) {
+        at += part.length;
+        if (isSourceRange(part)) rangesEnd = at;
+      }
+      expect(rangesEnd).toBeGreaterThan(32 * 1024 * 1024);
+      let grewTo = -1;
+      const stop = new Error('built nothing: the test ends here');
+      const result = await writeArtifacts(
+        folder,
+        async () => {
+          grewTo = spinUntilSize(temporary, rangesEnd);
+          throw stop;
+        },
+        undefined,
+        checkpoint,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(result).toBe(stop);
+      expect(grewTo).toBe(rangesEnd);
+      // A failed build leaves nothing behind.
+      expect(readdirSync(parent)).toEqual([]);
     });
 
     it('refuses (ADP2002) a source that changed, and leaves nothing behind', async () => {
