@@ -83,38 +83,42 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const bound = namingFittingSpec(model, found, () => bindToModel(plan, found, checked.sources, options.model, model));
   // Values a spec starts from (init adapterhub, a classifier's adapterhub folder), read and checked before the rewrite.
   const initial = adapterHubValues(bound, found.hidden);
-  const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound, initial));
-  // The import roots are recorded: train and export check the spec again and must read what compile read.
-  const summary = { ...summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), options.spec, options.model), ...(importRoots.length > 0 ? { importRoots } : {}) };
-  const result = (files: readonly string[]): CompileResult => ({ out, files, summary, warnings, sources: checked.sources });
+  const adapt = () => {
+    const adaptation = stage('insert adapters and head', () => adaptModel(model, found, bound, initial));
+    // The import roots are recorded: train and export check the spec again and must read what compile read.
+    const summary = { ...summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), options.spec, options.model), ...(importRoots.length > 0 ? { importRoots } : {}) };
+    return { adaptation, summary };
+  };
+  const result = (summary: AdaptationSummary, files: readonly string[]): CompileResult => ({ out, files, summary, warnings, sources: checked.sources });
   if (options.inference) {
+    const { summary } = adapt();
     await stageAsync('write files', () => writeInferenceModel(out, model, summary));
-    return result([ADAPTED_MODEL, 'summary.json']);
+    return result(summary, [ADAPTED_MODEL, 'summary.json']);
   }
 
-  // differentiate and emit. The default layout's checkpoint holds every weight and is known now:
-  // it is written while the gradients are built (and rewritten if the built one differs).
-  const inference = cloneModel(model);
-  const early =
-    layout === 'default'
-      ? stage('encode the checkpoint', () => {
-          const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, layout);
-          return encodeArtifactCheckpoint(plan, options.spec, trainable, frozen);
-        })
-      : undefined;
+  // rewrite, differentiate and emit, while the big file is written: base.data from now on, or the
+  // default layout's checkpoint, which holds every weight, from the moment the model is adapted
+  // (it is rewritten if the built one differs).
+  let summary: AdaptationSummary | undefined;
   const prepared = await writeArtifacts(
     out,
-    async () => {
-      const graphs = buildTrainingGraphs(model, plan, found, adaptation, options.model, layout);
-      const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan, spec: options.spec, graphs, summary }));
+    async (writeCheckpointEarly) => {
+      const adapted = adapt();
+      summary = adapted.summary;
+      const inference = cloneModel(model);
+      if (layout === 'default') {
+        const { trainable, frozen } = checkpointParameters(model, adapted.adaptation.trainable, layout);
+        await writeCheckpointEarly(stage('encode the checkpoint', () => encodeArtifactCheckpoint(plan, options.spec, trainable, frozen)));
+      }
+      const graphs = buildTrainingGraphs(model, plan, found, adapted.adaptation, options.model, layout);
+      const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan, spec: options.spec, graphs, summary: adapted.summary }));
       if (plan.target === 'cuda') warnings.push(...stage('CUDA coverage', () => cudaFallbacks(built, options.allowCpuFallback === true)));
       return { prepared: built, inference };
     },
     base,
-    early,
   );
   warnings.push(...prepared.warnings);
-  return result([...Object.values(ARTIFACTS), ...Object.values(STEP_ARTIFACTS), ADAPTED_MODEL, ...(layout === 'shared-base' ? [BASE_DATA] : []), 'summary.json']);
+  return result(summary!, [...Object.values(ARTIFACTS), ...Object.values(STEP_ARTIFACTS), ADAPTED_MODEL, ...(layout === 'shared-base' ? [BASE_DATA] : []), 'summary.json']);
 }
 
 /** Nodes of the five graphs without a CUDA kernel: an error, or (allowed) ADP3202 and one warning each. */

@@ -137,33 +137,45 @@ export interface BuiltArtifacts {
 }
 
 /**
+ * Writes the checkpoint before the rest of the artifacts are built (`writeArtifacts` gives it to
+ * `build`): it resolves once the copy is under way, so that `build` computes while it proceeds.
+ */
+export type WriteCheckpointEarly = (checkpoint: CheckpointParts) => Promise<void>;
+
+/**
  * Builds the artifacts with `build` and writes them, with the adapted inference model, into
  * `folder`, all or nothing (`build` runs once the folder is known to be writable, so a bad output
  * path fails before the slow part). With `base` (the shared-base layout), the base's tensors go to
- * `base.data`, and the training and eval models reference them there. The big files are started
- * before `build` and written while it runs (on libuv's threads, or in the kernel for base.data's
- * copy): base.data, and `checkpoint`, the checkpoint as expected from the adapted model, which is
- * kept if the built artifacts' checkpoint turns out the same and rewritten if not.
+ * `base.data`, and the training and eval models reference them there. The big files are written
+ * while `build` runs (on libuv's threads, in the kernel for base.data's copy, or on a worker
+ * thread): base.data, started before `build`, and in the default layout `checkpoint`, the
+ * checkpoint as expected from the adapted model, which `build` starts with the function it is
+ * given once the model is adapted, and which is kept if the built artifacts' checkpoint turns out
+ * the same and rewritten if not.
  */
-export async function writeArtifacts(folder: string, build: () => Promise<BuiltArtifacts>, base?: SharedBase, checkpoint?: CheckpointParts): Promise<PreparedArtifacts> {
+export async function writeArtifacts(folder: string, build: (writeCheckpointEarly: WriteCheckpointEarly) => Promise<BuiltArtifacts>, base?: SharedBase): Promise<PreparedArtifacts> {
   return writeOutputFolder(folder, async (temporary) => {
     const baseData = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
-    let copying: () => void = () => {};
-    const copyStarted = new Promise<void>((resolve) => (copying = resolve));
-    const early = checkpoint ? writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), checkpoint.parts, false, copying) : undefined;
+    let early: { checkpoint: CheckpointParts; written: Promise<void> } | undefined;
+    const writeCheckpointEarly: WriteCheckpointEarly = async (checkpoint) => {
+      let copying: () => void = () => {};
+      const copyStarted = new Promise<void>((resolve) => (copying = resolve));
+      const written = writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), checkpoint.parts, false, copying);
+      early = { checkpoint, written };
+      // `build` computes without yielding: the copy must be under way before it goes on, or the
+      // copy would wait for it (the file is opened, and the worker started, on event-loop turns).
+      await Promise.race([copyStarted, written.catch(() => undefined)]);
+    };
     try {
-      // `build` computes without yielding: the checkpoint's copy must be under way before it starts,
-      // or the copy would wait for it (the file is opened, and the worker started, on event-loop turns).
-      if (early !== undefined) await Promise.race([copyStarted, early.catch(() => undefined)]);
-      const { prepared, inference } = await build();
+      const { prepared, inference } = await build(writeCheckpointEarly);
       const written = baseData === undefined ? undefined : await stageAsync('wait for base.data', () => baseData);
-      const kept = early !== undefined && sameCheckpoint(checkpoint!, prepared.checkpoint);
-      if (early !== undefined) await stageAsync('wait for the checkpoint', () => early);
+      const kept = early !== undefined && sameCheckpoint(early.checkpoint, prepared.checkpoint);
+      if (early !== undefined) await stageAsync('wait for the checkpoint', () => early!.written);
       await stageAsync(early !== undefined && !kept ? 'write files (the checkpoint again: it differed)' : 'write files', () => writePrepared(temporary, prepared, inference, written && { data: written, model: base!.model }, kept));
       return prepared;
     } finally {
       // On failure the folder is removed: let the writes finish (or fail) first, and never leave a rejection unhandled.
-      await Promise.all([baseData?.catch(() => undefined), early?.catch(() => undefined)]);
+      await Promise.all([baseData?.catch(() => undefined), early?.written.catch(() => undefined)]);
     }
   });
 }

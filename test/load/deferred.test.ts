@@ -183,7 +183,7 @@ describe('writing file ranges', () => {
       expect(statSync(join(dir, 'out.bin')).size).toBe(8 + deferredRange(big)!.length);
     });
 
-    it("writeArtifacts starts the early checkpoint's copy before `build`, which computes without yielding", async () => {
+    it("writeArtifacts: the early checkpoint's copy is under way once `build` has started it, and proceeds while build computes without yielding", async () => {
       const frozen = model.graph.initializers.filter(isParameter);
       const checkpoint = encodeCheckpointParts({ trainable: [], frozen });
       const folder = join(mkdtempSync(join(scratch, 'artifacts-early-')), 'out');
@@ -204,21 +204,43 @@ describe('writing file ranges', () => {
       expect(rangesEnd).toBeGreaterThan(32 * 1024 * 1024);
       let grewTo = -1;
       const stop = new Error('built nothing: the test ends here');
-      const result = await writeArtifacts(
-        folder,
-        async () => {
-          grewTo = spinUntilSize(temporary, rangesEnd);
-          throw stop;
-        },
-        undefined,
-        checkpoint,
-      ).then(
+      const result = await writeArtifacts(folder, async (writeCheckpointEarly) => {
+        await writeCheckpointEarly(checkpoint);
+        grewTo = spinUntilSize(temporary, rangesEnd);
+        throw stop;
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(result).toBe(stop);
       expect(grewTo).toBe(rangesEnd);
       // A failed build leaves nothing behind.
+      expect(readdirSync(parent)).toEqual([]);
+    });
+
+    it('writeArtifacts (shared-base): base.data is being copied before `build` starts, and proceeds while build computes without yielding', async () => {
+      const folder = join(mkdtempSync(join(scratch, 'artifacts-base-')), 'out');
+      const parent = dirname(folder);
+      const baseData = () => {
+        const staging = readdirSync(parent).find((n) => n.startsWith('.out.tmp-'));
+        return staging === undefined ? undefined : join(parent, staging, 'base.data');
+      };
+      const size = statSync(file).size;
+      let grewTo = -1;
+      const stop = new Error('built nothing: the test ends here');
+      const result = await writeArtifacts(
+        folder,
+        async () => {
+          grewTo = spinUntilSize(baseData, size);
+          throw stop;
+        },
+        { model, tensors: model.graph.initializers.filter(isParameter) },
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(result).toBe(stop);
+      expect(grewTo).toBe(size);
       expect(readdirSync(parent)).toEqual([]);
     });
 
