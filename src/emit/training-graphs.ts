@@ -14,7 +14,7 @@ import type { Discovery } from '../discover/index.js';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { cloneModel, DataType, dataTypeName, elementCount, makeValueInfo, requireOpset, shapeOf, sortGraph, type Model, type Tensor } from '../ir/index.js';
 import type { Adaptation } from '../rewrite/rewrite.js';
-import { shapeTable } from '../shapes/index.js';
+import { inferShapeTable } from '../shapes/index.js';
 import { stage } from '../util/stages.js';
 
 export const GRADIENT_BUFFER_SUFFIX = '_grad.accumulation.buffer';
@@ -95,7 +95,8 @@ export function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discove
   graph.outputs = graph.outputs.filter((o) => o.name === head);
 
   // Fused ONNX Runtime ops become standard ones, so that every op on a gradient path has a rule.
-  const before = stage('infer shapes (model)', () => shapeTable(model, file));
+  const inferred = stage('infer shapes (model)', () => inferShapeTable(model, file));
+  const before = inferred.table;
   const unfused = stage('unfuse', () => unfuse(model, before));
   if (unfused > 0) sortGraph(graph);
   const headDims = before.get(head)?.dims ?? [];
@@ -106,8 +107,8 @@ export function buildTrainingGraphs(model: Model, plan: Plan, discovery: Discove
   // The labels' first dim follows the head's: its symbolic name when the graph declares one.
   const declared = shapeOf(graph.outputs.find((o) => o.name === head) ?? { name: head })?.[0];
   const { loss, labels } = appendLoss(model, plan.loss, head, headDims, file, before.get(head)?.dynamic[0] === false, typeof declared === 'string' && declared !== '' ? declared : 'batch');
-  // The loss (and any unfused ops) brought new values: infer again (static, a few milliseconds).
-  const shapes = stage('infer shapes (loss)', () => shapeTable(model, file));
+  // The loss (and any unfused ops) brought new values: infer again, only the new nodes unless ops were unfused.
+  const shapes = stage('infer shapes (loss)', () => inferShapeTable(model, file, unfused === 0 ? inferred : undefined).table);
 
   // Parameters become graph inputs, trainable ones first; their values go to the checkpoint.
   const byName = new Map(graph.initializers.map((t) => [t.name ?? '', t]));

@@ -43,19 +43,29 @@ function inputDims(model: Model, file: string): Map<string, Dim[]> {
   return out;
 }
 
-/** The shape of every node output and graph input of `model` (initializers too). `file` names the model in messages. */
-export function inferShapes(model: Model, file: string): InferredShapes {
+/**
+ * The shape of every node output and graph input of `model` (initializers too). `file` names the
+ * model in messages. `known` is an earlier result for this graph, which has since only gained
+ * nodes (compile adds the loss): the nodes whose outputs it has are not visited again.
+ */
+export function inferShapes(model: Model, file: string, known?: InferredShapes): InferredShapes {
   const graph = model.graph;
-  const types = inferElementTypes(model);
+  let knownTypes: Map<string, string> | undefined;
+  if (known !== undefined) {
+    knownTypes = new Map();
+    for (const [name, s] of known) if (s.elemType !== undefined) knownTypes.set(name, ORT_NAMES[s.elemType] ?? s.elemType);
+  }
+  const types = inferElementTypes(model, knownTypes);
   const typeOf = (value: string) => {
     const t = types.get(value);
     return t === undefined ? undefined : (TYPE_NAMES[t] ?? t);
   };
-  const shapes = new Map<string, ValueShape>();
+  const shapes = new Map<string, ValueShape>(known);
   for (const t of graph.initializers) if (t.name) shapes.set(t.name, { ...tensorShape(t), elemType: typeOf(t.name) });
   for (const [name, dims] of inputDims(model, file)) shapes.set(name, { dims, elemType: typeOf(name) });
 
   for (const node of topologicalOrder(graph)) {
+    if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;
     const rule = shapeRules.get(opKey(node));
     if (rule === undefined) cannot(file, node, `adapterc has no shape rule for ${opKey(node)}`);
     const fail = (reason: string): never => cannot(file, node, reason);
@@ -121,13 +131,33 @@ export type ShapeTable = ReadonlyMap<string, TableValue>;
 
 /** `inferShapes` as the gradient rules read it: dims at a small input size, and which of them follow the input size. */
 export function shapeTable(model: Model, file: string): ShapeTable {
+  return inferShapeTable(model, file).table;
+}
+
+/** A graph's shapes: the table the gradient rules read, and the inferred shapes it was made from. */
+export interface GraphShapes {
+  readonly table: ShapeTable;
+  readonly inferred: InferredShapes;
+}
+
+/**
+ * `shapeTable`, with the inferred shapes it was made from. `earlier`, this graph's shapes before it
+ * only gained nodes (compile adds the loss), is reused: only the new nodes are visited.
+ */
+export function inferShapeTable(model: Model, file: string, earlier?: GraphShapes): GraphShapes {
   const at = (s: string) => (s === BATCH ? TABLE_INPUT.batch : s === SEQUENCE ? TABLE_INPUT.sequence : 2);
   const table = new Map<string, TableValue>();
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
-  for (const [name, s] of inferShapes(model, file)) {
+  const inferred = inferShapes(model, file, earlier?.inferred);
+  for (const [name, s] of inferred) {
     if (initializers.has(name)) continue;
+    const before = earlier?.inferred.get(name) === s ? earlier.table.get(name) : undefined;
+    if (before !== undefined) {
+      table.set(name, before);
+      continue;
+    }
     const values = s.values && !s.values.some(isSymbolic) ? { values: s.values.map((d) => evaluate(d, at)) } : {};
     table.set(name, { elemType: s.elemType ?? 'unknown', dims: s.dims.map((d) => evaluate(d, at)), dynamic: s.dims.map(isSymbolic), symbolic: s.dims.map(toString).join(', '), ...values });
   }
-  return table;
+  return { table, inferred };
 }

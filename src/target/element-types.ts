@@ -103,15 +103,21 @@ function bindOutputTypes(node: Node, domain: string, version: number, inputs: re
   });
 }
 
-export function inferElementTypes(model: Model): Map<string, string> {
+/**
+ * The element type of every value of `model`'s graph. `known` (types already inferred for this
+ * graph's values, before nodes were only added to it) is taken as it is: a node whose outputs all
+ * have a known type is not visited again.
+ */
+export function inferElementTypes(model: Model, known?: ReadonlyMap<string, string>): Map<string, string> {
   const graph = model.graph;
-  const types = new Map<string, string>();
+  const types = new Map<string, string>(known);
   for (const t of graph.initializers) if (t.name && t.dataType !== undefined) types.set(t.name, ortTypeName(t.dataType));
   for (const v of graph.inputs) {
     const t = declaredType(v);
     if (t !== undefined) types.set(v.name, t);
   }
   for (const node of topologicalOrder(graph)) {
+    if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;
     const inputs = node.inputs.map((i) => (i ? types.get(i) : undefined));
     const produced = outputTypes(model, node, inputs);
     node.outputs.forEach((out, i) => {
