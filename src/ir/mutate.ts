@@ -138,11 +138,12 @@ export function renameValue(graph: Graph, from: string, to: string): void {
 export function usedNames(graph: Graph): Set<string> {
   const names = new Set<string>();
   forEachGraph(graph, (g) => {
-    for (const v of [...g.inputs, ...g.outputs, ...g.valueInfo]) names.add(v.name);
+    for (const list of [g.inputs, g.outputs, g.valueInfo]) for (const v of list) names.add(v.name);
     for (const t of g.initializers) if (t.name !== undefined) names.add(t.name);
     for (const n of g.nodes) {
       if (n.name !== undefined) names.add(n.name);
-      for (const name of [...n.inputs, ...n.outputs]) names.add(name);
+      for (const name of n.inputs) names.add(name);
+      for (const name of n.outputs) names.add(name);
     }
   });
   names.delete('');

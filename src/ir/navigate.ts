@@ -58,10 +58,16 @@ function freeValues(graph: Graph): Set<string> {
   return free;
 }
 
+/** Whether a node holds graphs (If branches, Loop and Scan bodies) in its attributes. */
+export function hasSubgraphs(node: Node): boolean {
+  for (const a of node.attributes) if (a.g !== undefined || (a.graphs?.length ?? 0) > 0) return true;
+  return false;
+}
+
 /** Every value a node reads: its inputs (without the '' placeholders) and its captured values. */
 export function valuesReadBy(node: Node): string[] {
   const names = node.inputs.filter((n) => n !== '');
-  if (node.attributes.some((a) => a.g !== undefined || (a.graphs?.length ?? 0) > 0)) {
+  if (hasSubgraphs(node)) {
     for (const name of capturedValues(node)) if (!names.includes(name)) names.push(name);
   }
   return names;

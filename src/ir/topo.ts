@@ -5,7 +5,7 @@
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { nodeLabel } from './attributes.js';
-import { valuesReadBy } from './navigate.js';
+import { hasSubgraphs, valuesReadBy } from './navigate.js';
 import type { Graph, Node } from './types.js';
 
 /**
@@ -62,7 +62,8 @@ function inFileOrder(nodes: readonly Node[]): boolean {
   for (const node of nodes) for (const out of node.outputs) if (out !== '') produced.add(out);
   const before = new Set<string>();
   for (const node of nodes) {
-    for (const name of valuesReadBy(node)) if (produced.has(name) && !before.has(name)) return false;
+    // Most nodes capture nothing: their inputs are all they read, with no array made for them.
+    for (const name of hasSubgraphs(node) ? valuesReadBy(node) : node.inputs) if (name !== '' && produced.has(name) && !before.has(name)) return false;
     for (const out of node.outputs) if (out !== '') before.add(out);
   }
   return true;
