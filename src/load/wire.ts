@@ -343,8 +343,25 @@ export class Writer {
   }
 
   stringField(field: number, text: string): void {
-    const length = Buffer.byteLength(text, 'utf8');
     this.tag(field, WireType.LEN);
+    // Names are ASCII nearly always, and short: copying their characters here costs less than the
+    // two native calls (measure, then encode) that any other text takes.
+    if (text.length < 0x80) {
+      this.reserve(1 + text.length);
+      const start = this.pos + 1;
+      let i = 0;
+      while (i < text.length) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.scratch[start + i++] = c;
+      }
+      if (i === text.length) {
+        this.scratch[this.pos] = text.length;
+        this.pos = start + text.length;
+        return;
+      }
+    }
+    const length = Buffer.byteLength(text, 'utf8');
     this.varint(length);
     this.reserve(length);
     this.pos += this.scratch.write(text, this.pos, length, 'utf8');
@@ -377,15 +394,22 @@ export class Writer {
     const start = this.length;
     write(this);
     const length = this.length - start;
-    const prefix = varintBytes(length);
-    const unused = LENGTH_SLOT - prefix.length;
     if (this.done.length === partsBefore) {
       // The message is still in the scratch buffer, right after the gap (which a growing scratch
-      // copied along): shift it back.
-      this.scratch.set(prefix, slot);
-      this.scratch.copyWithin(slot + prefix.length, slot + LENGTH_SLOT, this.pos);
-      this.pos -= unused;
+      // copied along): its length goes into the gap, and the message is shifted back.
+      let at = slot;
+      for (let v = length; ; v = Math.floor(v / 0x80)) {
+        if (v < 0x80) {
+          this.scratch[at++] = v;
+          break;
+        }
+        this.scratch[at++] = (v % 0x80) | 0x80;
+      }
+      if (at < slot + LENGTH_SLOT) this.scratch.copyWithin(at, slot + LENGTH_SLOT, this.pos);
+      this.pos -= slot + LENGTH_SLOT - at;
     } else {
+      const prefix = varintBytes(length);
+      const unused = LENGTH_SLOT - prefix.length;
       // A large field or a file range flushed the scratch with the gap in it: the first part flushed
       // since holds the gap at `slot` (nested messages split parts only after their own, later gaps).
       const part = this.done[partsBefore] as Uint8Array;

@@ -112,6 +112,27 @@ describe('wire format', () => {
     expect(raw.buffer).toBe(bytes.buffer);
   });
 
+  it('writes strings as UTF-8 with their byte length: ASCII, non-ASCII at any place, at and around 127 characters', () => {
+    const texts = ['', 'a', '/layers.11/ln2/Add_1_output_0.grad', 'x'.repeat(127), 'x'.repeat(128), 'x'.repeat(300), 'naïve', 'ünder', 'end é', `${'y'.repeat(126)}é`, '雪', 'a\u0000b', '😀 emoji'];
+    for (const text of texts) {
+      const utf8 = Buffer.from(text, 'utf8');
+      const length: number[] = [];
+      for (let n = utf8.length; ; n = Math.floor(n / 0x80)) {
+        if (n < 0x80) {
+          length.push(n);
+          break;
+        }
+        length.push((n % 0x80) | 0x80);
+      }
+      const expected = Buffer.concat([Buffer.from([(3 << 3) | 2, ...length]), utf8, Buffer.from([(4 << 3) | 0, 1])]);
+      const written = bytesOf((w) => {
+        w.stringField(3, text);
+        w.varintField(4, 1);
+      });
+      expect(written.equals(expected), JSON.stringify(text)).toBe(true);
+    }
+  });
+
   it('writes nested messages in place, around fields kept by reference, with minimal length prefixes', () => {
     // Reference: each message encoded bottom-up and concatenated, as protobuf's serializers do.
     const varint = (n: number) => {
