@@ -58,15 +58,16 @@ export function topologicalOrder(graph: Graph): Node[] {
 
 /** Whether every value a node reads that some node produces was produced by an earlier node. */
 function inFileOrder(nodes: readonly Node[]): boolean {
-  const produced = new Set<string>();
-  for (const node of nodes) for (const out of node.outputs) if (out !== '') produced.add(out);
+  // One pass: values read before any node produced them are kept aside, and the graph is sorted
+  // if none of them is produced later (they are graph inputs, initializers or outer values).
   const before = new Set<string>();
+  const early: string[] = [];
   for (const node of nodes) {
     // Most nodes capture nothing: their inputs are all they read, with no array made for them.
-    for (const name of hasSubgraphs(node) ? valuesReadBy(node) : node.inputs) if (name !== '' && produced.has(name) && !before.has(name)) return false;
+    for (const name of hasSubgraphs(node) ? valuesReadBy(node) : node.inputs) if (name !== '' && !before.has(name)) early.push(name);
     for (const out of node.outputs) if (out !== '') before.add(out);
   }
-  return true;
+  return early.every((name) => !before.has(name));
 }
 
 /** Reorders `graph.nodes` topologically (see `topologicalOrder`), in place. */

@@ -34,7 +34,7 @@ function declaredType(v: ValueInfo): string | undefined {
  * TensorProto.DataType, or a tensor attribute's type), where the attribute is present or has a
  * default. Everything else comes from the schema.
  */
-function attributeBound(node: Node): Record<string, number | undefined> {
+function attributeBound(node: Node): Record<string, number | undefined> | undefined {
   const dtype = (name: string) => (getAttribute(node, name) ? attrInt(node, name) : undefined);
   switch (node.opType) {
     case 'Cast':
@@ -59,7 +59,7 @@ function attributeBound(node: Node): Record<string, number | undefined> {
       // Mean and InvStdDev are computed in stash_type (float unless set).
       return { U: dtype('stash_type') ?? DataType.FLOAT };
     default:
-      return {};
+      return undefined;
   }
 }
 
@@ -73,8 +73,8 @@ const outputTypesBySignature = new Map<string, Array<string | undefined>>();
 function outputTypes(model: Model, node: Node, inputs: readonly (string | undefined)[]): Array<string | undefined> {
   const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
   const version = opset(model, domain) ?? 1;
-  const attributes = isDefaultDomain(node.domain) ? attributeBound(node) : {};
-  const signature = `${domain}\0${node.opType}\0${version}\0${inputs.join(',')}\0${node.outputs.length}\0${JSON.stringify(attributes)}`;
+  const attributes = isDefaultDomain(node.domain) ? attributeBound(node) : undefined;
+  const signature = `${domain}\0${node.opType}\0${version}\0${inputs.join(',')}\0${node.outputs.length}\0${attributes === undefined ? '' : JSON.stringify(attributes)}`;
   let types = outputTypesBySignature.get(signature);
   if (types === undefined) {
     types = bindOutputTypes(node, domain, version, inputs, attributes);
@@ -83,7 +83,7 @@ function outputTypes(model: Model, node: Node, inputs: readonly (string | undefi
   return [...types];
 }
 
-function bindOutputTypes(node: Node, domain: string, version: number, inputs: readonly (string | undefined)[], attributes: Record<string, number | undefined>): Array<string | undefined> {
+function bindOutputTypes(node: Node, domain: string, version: number, inputs: readonly (string | undefined)[], attributes: Record<string, number | undefined> = {}): Array<string | undefined> {
   const schema = findSchema(domain, node.opType, version);
   if (schema === undefined) {
     const first = inputs.find((t) => t !== undefined);
