@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { checkSpecFile } from '../check/check.js';
 import { discover } from '../discover/index.js';
 import { AdapterError, diagnostic, throwIfErrors, type Diagnostic } from '../diagnostics/index.js';
-import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, writeArtifacts, type PreparedArtifacts } from '../emit/artifacts.js';
+import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, writeArtifacts, type EarlyCheckpoint, type PreparedArtifacts } from '../emit/artifacts.js';
 import { ADAPTED_MODEL, writeInferenceModel } from '../emit/inference.js';
 import { buildTrainingGraphs, checkpointParameters, isParameter, type Layout } from '../emit/training-graphs.js';
 import { cloneModel, elementCount } from '../ir/index.js';
@@ -106,12 +106,14 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       const adapted = adapt();
       summary = adapted.summary;
       const inference = cloneModel(model);
+      let early: EarlyCheckpoint | undefined;
       if (layout === 'default') {
         const { trainable, frozen } = checkpointParameters(model, adapted.adaptation.trainable, layout);
-        await writeCheckpointEarly(stage('encode the checkpoint', () => encodeArtifactCheckpoint(plan, options.spec, trainable, frozen)));
+        early = { trainable, frozen, parts: stage('encode the checkpoint', () => encodeArtifactCheckpoint(plan, options.spec, trainable, frozen)) };
+        await writeCheckpointEarly(early.parts);
       }
       const graphs = buildTrainingGraphs(model, plan, found, adapted.adaptation, options.model, layout);
-      const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan, spec: options.spec, graphs, summary: adapted.summary }));
+      const built = stage('optimizer model and checkpoint', () => prepareArtifacts({ layout, plan, spec: options.spec, graphs, summary: adapted.summary, ...(early === undefined ? {} : { early }) }));
       if (plan.target === 'cuda') warnings.push(...stage('CUDA coverage', () => cudaFallbacks(built, options.allowCpuFallback === true)));
       return { prepared: built, inference };
     },

@@ -47,6 +47,15 @@ export interface ArtifactsInput {
   readonly spec: string;
   readonly graphs: TrainingGraphs;
   readonly summary: AdaptationSummary;
+  /** The checkpoint encoded before the graphs were built (`encodeArtifactCheckpoint`): reused if made from the same tensors. */
+  readonly early?: EarlyCheckpoint;
+}
+
+/** A checkpoint encoded from `trainable` and `frozen` before the training graphs were built. */
+export interface EarlyCheckpoint {
+  readonly trainable: readonly Tensor[];
+  readonly frozen: readonly Tensor[];
+  readonly parts: CheckpointParts;
 }
 
 /** Everything that goes into the folder, built in memory so it can be checked before writing. */
@@ -84,7 +93,11 @@ export function prepareArtifacts(input: ArtifactsInput): PreparedArtifacts {
     learningRateScale: scale,
   });
   const step = stage('step model', () => buildStepModels(graphs, plan, new Set(noDecay)));
-  const checkpoint = encodeArtifactCheckpoint(plan, input.spec, graphs.trainable, graphs.frozen);
+  const same = (a: readonly Tensor[], b: readonly Tensor[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+  const early = input.early;
+  // The same tensors in the same order make the same file (the plan and spec are this compile's): encoded once.
+  const checkpoint =
+    early !== undefined && same(early.trainable, graphs.trainable) && same(early.frozen, graphs.frozen) ? early.parts : encodeArtifactCheckpoint(plan, input.spec, graphs.trainable, graphs.frozen);
   const learningRate = { spec: plan.optimizer.lr, scaleInOptimizerGraph: scale, runtimeDefault: ORT_DEFAULT_LEARNING_RATE };
   const summary = { ...input.summary, layout: input.layout, artifacts: ARTIFACTS, inputs: graphs.inputs, outputs: graphs.outputs, learningRate, step: step.interface };
   const inCheckpoint = new Map<Tensor, { offset: number; length: number }>();

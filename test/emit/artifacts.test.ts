@@ -1,0 +1,50 @@
+/**
+ * prepareArtifacts and the checkpoint compile encodes early (written while the gradients are
+ * built): reused when the built graphs hold the same tensors, encoded again when they do not.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSpecFile } from '../../src/check/check.js';
+import { discover } from '../../src/discover/index.js';
+import { encodeArtifactCheckpoint, prepareArtifacts, sameCheckpoint, type EarlyCheckpoint } from '../../src/emit/artifacts.js';
+import { buildTrainingGraphs, checkpointParameters } from '../../src/emit/training-graphs.js';
+import { elementCount } from '../../src/ir/index.js';
+import { decodeModel } from '../../src/load/index.js';
+import { adaptModel, bindToModel } from '../../src/rewrite/rewrite.js';
+import { summarize } from '../../src/rewrite/summary.js';
+import { encodeSyntheticBert } from '../../src/synth/index.js';
+
+const SPEC = new URL('../../specs/houlsby.adp', import.meta.url).pathname;
+
+/** What compile has when it writes the checkpoint early: the adapted model's graphs, and the early checkpoint's tensors. */
+function compiled() {
+  const checked = checkSpecFile(SPEC);
+  const plan = checked.plan!;
+  const model = decodeModel(encodeSyntheticBert({ layers: 2, hidden: 32, heads: 4, ffn: 64, vocab: 100, seed: 5 }), 'bert.onnx');
+  const discovery = discover(model, 'bert.onnx');
+  const adaptation = adaptModel(model, discovery, bindToModel(plan, discovery, checked.sources, 'bert.onnx'));
+  const summary = summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), SPEC, 'bert.onnx');
+  const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, 'default');
+  const graphs = buildTrainingGraphs(model, plan, discovery, adaptation, 'bert.onnx', 'default');
+  return { plan, summary, graphs, trainable, frozen };
+}
+
+describe('the checkpoint encoded early', () => {
+  it('is the built checkpoint when the graphs hold the same tensors: encoded once', () => {
+    const { plan, summary, graphs, trainable, frozen } = compiled();
+    const early: EarlyCheckpoint = { trainable, frozen, parts: encodeArtifactCheckpoint(plan, SPEC, trainable, frozen) };
+    const built = prepareArtifacts({ layout: 'default', plan, spec: SPEC, graphs, summary, early });
+    expect(built.checkpoint).toBe(early.parts);
+    // And it is the file an encoding of the built graphs' tensors gives.
+    expect(sameCheckpoint(built.checkpoint, encodeArtifactCheckpoint(plan, SPEC, graphs.trainable, graphs.frozen))).toBe(true);
+  });
+
+  it('is encoded again when the tensors differ (one frozen weight fewer): the early file is then not kept', () => {
+    const { plan, summary, graphs, trainable, frozen } = compiled();
+    const fewer = frozen.slice(1);
+    const early: EarlyCheckpoint = { trainable, frozen: fewer, parts: encodeArtifactCheckpoint(plan, SPEC, trainable, fewer) };
+    const built = prepareArtifacts({ layout: 'default', plan, spec: SPEC, graphs, summary, early });
+    expect(built.checkpoint).not.toBe(early.parts);
+    expect(sameCheckpoint(early.parts, built.checkpoint)).toBe(false);
+    expect(sameCheckpoint(built.checkpoint, encodeArtifactCheckpoint(plan, SPEC, graphs.trainable, graphs.frozen))).toBe(true);
+  });
+});
