@@ -207,6 +207,26 @@ export interface BaseDataSummary {
 
 /** Writes everything but base.data into `temporary`; with `base`, the models reference base.data. */
 async function writePrepared(temporary: string, prepared: PreparedArtifacts, inference: Model, base: { data: BaseData; model: Model } | undefined, checkpointWritten: boolean): Promise<void> {
+  // Each file is encoded here, in turn, and written while the next one is encoded: the writes'
+  // file-system calls (open, write, close, rename, each a trip through libuv's threads) overlap.
+  const writes: Promise<void>[] = [];
+  let started: { summary: object } | { error: unknown };
+  try {
+    started = { summary: startWrites(temporary, prepared, inference, base, checkpointWritten, (file) => writes.push(file)) };
+  } catch (error) {
+    started = { error };
+  }
+  // Every write settles before a failure is reported (an encoding that threw first, else a write):
+  // the folder is removed after, with nothing in flight.
+  const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if ('error' in started) throw started.error;
+  if (failed !== undefined) throw failed.reason;
+  const summary = started.summary;
+  writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(summary, null, 2)}\n`);
+}
+
+/** Encodes each file of the folder and starts writing it (`write`); returns the summary to write last. */
+function startWrites(temporary: string, prepared: PreparedArtifacts, inference: Model, base: { data: BaseData; model: Model } | undefined, checkpointWritten: boolean, write: (file: Promise<void>) => void): object {
   let summary = prepared.summary;
   if (base) {
     const baseEntries = base.data.entries;
@@ -216,32 +236,32 @@ async function writePrepared(temporary: string, prepared: PreparedArtifacts, inf
       [prepared.step.step, STEP_ARTIFACTS.step],
       [prepared.step.eval, STEP_ARTIFACTS.eval],
     ] as const) {
-      await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: baseEntries }).parts, false);
+      write(writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: baseEntries }).parts, false));
     }
     // Weights that were external data in the source are in base.data too: reference them there
     // instead of writing a second copy of the model's side file.
-    await writeAdaptedModel(temporary, inference, baseEntries, true);
+    write(writeAdaptedModel(temporary, inference, baseEntries, true));
     const copied = base.data.copied;
     if (copied !== undefined) {
       const baseData: BaseDataSummary = { copyOf: path.basename(copied.path), copiedBytes: copied.size, copiedFromSideFile: copied !== modelSourceFile(base.model) };
       summary = { ...summary, baseData };
     }
   } else {
-    await writeModel(prepared.training, path.join(temporary, ARTIFACTS.training));
-    await writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval));
+    write(writeModel(prepared.training, path.join(temporary, ARTIFACTS.training)));
+    write(writeModel(prepared.eval, path.join(temporary, ARTIFACTS.eval)));
     const inCheckpoint = new Map([...prepared.inCheckpoint].map(([t, at]) => [t, externalDataEntries(ARTIFACTS.checkpoint, at.offset, at.length)]));
     // The step models' frozen initializers read their bytes from the checkpoint.
     for (const [model, name] of [
       [prepared.step.step, STEP_ARTIFACTS.step],
       [prepared.step.eval, STEP_ARTIFACTS.eval],
     ] as const) {
-      await writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: inCheckpoint }).parts, false);
+      write(writeFileAtomically(path.join(temporary, name), encodeModelParts(model, { relocated: inCheckpoint }).parts, false));
     }
-    await writeAdaptedModel(temporary, inference, inCheckpoint, false);
+    write(writeAdaptedModel(temporary, inference, inCheckpoint, false));
   }
-  await writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer));
-  if (!checkpointWritten) await writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false);
-  writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(summary, null, 2)}\n`);
+  write(writeModel(prepared.optimizer, path.join(temporary, ARTIFACTS.optimizer)));
+  if (!checkpointWritten) write(writeFileAtomically(path.join(temporary, ARTIFACTS.checkpoint), prepared.checkpoint.parts, false));
+  return summary;
 }
 
 /**

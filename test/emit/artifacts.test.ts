@@ -2,10 +2,13 @@
  * prepareArtifacts and the checkpoint compile encodes early (written while the gradients are
  * built): reused when the built graphs hold the same tensors, encoded again when they do not.
  */
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSpecFile } from '../../src/check/check.js';
 import { discover } from '../../src/discover/index.js';
-import { encodeArtifactCheckpoint, prepareArtifacts, sameCheckpoint, type EarlyCheckpoint } from '../../src/emit/artifacts.js';
+import { encodeArtifactCheckpoint, prepareArtifacts, sameCheckpoint, writeArtifacts, type EarlyCheckpoint } from '../../src/emit/artifacts.js';
 import { buildTrainingGraphs, checkpointParameters } from '../../src/emit/training-graphs.js';
 import { elementCount } from '../../src/ir/index.js';
 import { decodeModel } from '../../src/load/index.js';
@@ -25,7 +28,7 @@ function compiled() {
   const summary = summarize(adaptation, new Map(model.graph.initializers.map((t) => [t.name ?? '', elementCount(t)])), SPEC, 'bert.onnx');
   const { trainable, frozen } = checkpointParameters(model, adaptation.trainable, 'default');
   const graphs = buildTrainingGraphs(model, plan, discovery, adaptation, 'bert.onnx', 'default');
-  return { plan, summary, graphs, trainable, frozen };
+  return { plan, summary, graphs, trainable, frozen, inference: model };
 }
 
 describe('the checkpoint encoded early', () => {
@@ -46,5 +49,26 @@ describe('the checkpoint encoded early', () => {
     expect(built.checkpoint).not.toBe(early.parts);
     expect(sameCheckpoint(early.parts, built.checkpoint)).toBe(false);
     expect(sameCheckpoint(built.checkpoint, encodeArtifactCheckpoint(plan, SPEC, graphs.trainable, graphs.frozen))).toBe(true);
+  });
+});
+
+describe('writing the folder', () => {
+  it('a file that cannot be written, while the others are being written, fails the compile and leaves nothing behind', async () => {
+    const { plan, summary, graphs, inference } = compiled();
+    const prepared = prepareArtifacts({ layout: 'default', plan, spec: SPEC, graphs, summary });
+    const parent = mkdtempSync(path.join(tmpdir(), 'adapterc-artifacts-'));
+    const error = await writeArtifacts(path.join(parent, 'out'), async () => {
+      // A folder (not empty) where the step eval model is to be renamed into place.
+      const staging = readdirSync(parent).find((n) => n.startsWith('.out.tmp-'))!;
+      const blocker = path.join(parent, staging, 'step_eval_model.onnx');
+      mkdirSync(blocker);
+      writeFileSync(path.join(blocker, 'in-the-way'), '');
+      return { prepared, inference };
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeDefined();
+    expect(readdirSync(parent)).toEqual([]);
   });
 });
