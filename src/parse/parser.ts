@@ -20,8 +20,13 @@ export const ruleDescriptions: Readonly<Record<string, string>> = {
 };
 
 export class AdpParser extends CstParser {
-  constructor(errorMessageProvider: IParserErrorMessageProvider) {
-    super([...T.allTokens], { recoveryEnabled: true, nodeLocationTracking: 'full', maxLookahead: 3, errorMessageProvider });
+  /**
+   * `validate`: run Chevrotain's checks of the grammar (ambiguities, left recursion) while analysing
+   * it. They never fail on this grammar once it is right, so parsing skips them (they cost a few
+   * milliseconds of every start-up), and test/parse/grammar.test.ts runs them.
+   */
+  constructor(errorMessageProvider: IParserErrorMessageProvider, validate = false) {
+    super([...T.allTokens], { recoveryEnabled: true, nodeLocationTracking: 'full', maxLookahead: 3, errorMessageProvider, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

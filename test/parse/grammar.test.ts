@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parserRuleNames, syntaxDiagramsHtml } from '../../src/parse/diagrams.js';
-import { keywordOf, keywordTokens } from '../../src/parse/tokens.js';
+import { keywordOf, keywordTokens, allTokens } from '../../src/parse/tokens.js';
+import { Lexer } from '../../src/parse/chevrotain.js';
+import { AdpParser } from '../../src/parse/parser.js';
+import { syntaxErrorMessages } from '../../src/parse/syntax-errors.js';
 
 const grammarDir = path.resolve(__dirname, '../../grammar');
 const ebnf = readFileSync(path.join(grammarDir, 'adp.ebnf'), 'utf8');
@@ -35,5 +38,16 @@ describe('grammar/adp.ebnf', () => {
 describe('grammar/adp-diagrams.html', () => {
   it('is current (regenerate with `npm run grammar:diagrams`)', () => {
     expect(readFileSync(path.join(grammarDir, 'adp-diagrams.html'), 'utf8')).toBe(syntaxDiagramsHtml());
+  });
+});
+
+describe("Chevrotain's own checks, which parsing skips (start-up time)", () => {
+  it('the tokens: no pattern that cannot match, no duplicates', () => {
+    const lexer = new Lexer([...allTokens], { positionTracking: 'full', ensureOptimizations: false, deferDefinitionErrorsHandling: true });
+    expect(lexer.lexerDefinitionErrors).toEqual([]);
+  });
+
+  it('the grammar: no ambiguity, no left recursion (the analysis throws on any)', () => {
+    expect(() => new AdpParser(syntaxErrorMessages, true)).not.toThrow();
   });
 });
