@@ -161,10 +161,15 @@ export interface Namer {
 /** A namer over the names `graph` uses now; names it hands out are remembered. */
 export function createNamer(graph: Graph): Namer {
   const taken = usedNames(graph);
+  // Per base, the suffix last handed out: names are only ever added, so the search for the next
+  // free one resumes there (the same names, without trying _1, _2, ... again for each).
+  const lastSuffix = new Map<string, number>();
   return {
     fresh(base) {
       let name = base;
-      for (let i = 1; name === '' || taken.has(name); i++) name = `${base}_${i}`;
+      let i = lastSuffix.get(base) ?? 0;
+      while (name === '' || taken.has(name)) name = `${base}_${++i}`;
+      if (i > 0) lastSuffix.set(base, i);
       taken.add(name);
       return name;
     },

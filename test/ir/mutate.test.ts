@@ -9,6 +9,7 @@ import {
   attr,
   consumersOf,
   createNamer,
+  usedNames,
   indexGraph,
   makeTensor,
   producerOf,
@@ -24,6 +25,7 @@ import { readModel, writeModel } from '../../src/load/index.js';
 import { corpusPath, describeCorpus } from '../load/corpus.js';
 import { runModel, seededInputs } from '../load/ort-inputs.js';
 import { diamond, node } from './helpers.js';
+import { streamFor, uniformInt } from '../../src/util/prng.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'adapterc-mutate-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -40,6 +42,30 @@ describe('mutation', () => {
     expect(replaceUses(graph, 'a', out, { except: [block] })).toBe(2);
     expect(consumersOf(graph, 'a')).toEqual([block]);
     expect(consumersOf(graph, out).map((n) => n.name)).toEqual(['add', 'neg']);
+  });
+
+  it("the namer hands out the first free 'base', 'base_1', 'base_2', ..., as a search from the start would, with names reserved in between", () => {
+    const { graph } = diamond();
+    const namer = createNamer(graph);
+    const taken = usedNames(graph);
+    const reference = (base: string) => {
+      let name = base;
+      for (let i = 1; name === '' || taken.has(name); i++) name = `${base}_${i}`;
+      taken.add(name);
+      return name;
+    };
+    const rng = streamFor(7, 'namer');
+    for (let step = 0; step < 2000; step++) {
+      const base = ['a', 'x', 'x_2', 'grad', ''][uniformInt(rng, 5)]!;
+      if (uniformInt(rng, 4) === 0) {
+        // Reserve a name ahead of the search: the namer must step over it.
+        const reserved = `${base}_${uniformInt(rng, 40)}`;
+        namer.reserve(reserved);
+        taken.add(reserved);
+      } else {
+        expect(namer.fresh(base)).toBe(reference(base));
+      }
+    }
   });
 
   it('leaves graph outputs alone unless asked', () => {
