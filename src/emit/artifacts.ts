@@ -209,19 +209,18 @@ export interface BaseDataSummary {
 async function writePrepared(temporary: string, prepared: PreparedArtifacts, inference: Model, base: { data: BaseData; model: Model } | undefined, checkpointWritten: boolean): Promise<void> {
   // Each file is encoded here, in turn, and written while the next one is encoded: the writes'
   // file-system calls (open, write, close, rename, each a trip through libuv's threads) overlap.
+  // Every write settles before a failure is reported (an encoding that threw, else a write): the
+  // folder is removed after, with nothing in flight.
   const writes: Promise<void>[] = [];
-  let started: { summary: object } | { error: unknown };
+  let summary: object;
   try {
-    started = { summary: startWrites(temporary, prepared, inference, base, checkpointWritten, (file) => writes.push(file)) };
+    summary = startWrites(temporary, prepared, inference, base, checkpointWritten, (file) => writes.push(file));
   } catch (error) {
-    started = { error };
+    await Promise.allSettled(writes);
+    throw error;
   }
-  // Every write settles before a failure is reported (an encoding that threw first, else a write):
-  // the folder is removed after, with nothing in flight.
   const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if ('error' in started) throw started.error;
   if (failed !== undefined) throw failed.reason;
-  const summary = started.summary;
   writeFileSync(path.join(temporary, MARKER), `${JSON.stringify(summary, null, 2)}\n`);
 }
 

@@ -223,15 +223,20 @@ const REFERENCE_THRESHOLD = 16 * 1024;
 /** Bytes kept for a nested message's length: a varint of up to 2^35 - 1 (messages stay under 2 GiB). */
 const LENGTH_SLOT = 5;
 
-/** `value` as a minimal varint. */
-function varintBytes(value: number): Uint8Array {
-  const bytes: number[] = [];
+/** Writes `value` (a non-negative safe integer) as a minimal varint at `at`; returns the position after it. */
+function putVarint(target: Uint8Array, at: number, value: number): number {
   while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80);
+    target[at++] = (value % 0x80) | 0x80;
     value = Math.floor(value / 0x80);
   }
-  bytes.push(value);
-  return Uint8Array.from(bytes);
+  target[at++] = value;
+  return at;
+}
+
+/** `value` as a minimal varint. */
+function varintBytes(value: number): Uint8Array {
+  const bytes = new Uint8Array(10);
+  return bytes.subarray(0, putVarint(bytes, 0, value));
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -285,11 +290,7 @@ export class Writer {
   /** An unsigned varint from a non-negative safe integer. */
   varint(value: number): void {
     this.reserve(10);
-    while (value >= 0x80) {
-      this.scratch[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.scratch[this.pos++] = value;
+    this.pos = putVarint(this.scratch, this.pos, value);
   }
 
   /** Any int64 (or uint64) value: negative values take ten bytes, as protobuf writes them. */
@@ -397,14 +398,7 @@ export class Writer {
     if (this.done.length === partsBefore) {
       // The message is still in the scratch buffer, right after the gap (which a growing scratch
       // copied along): its length goes into the gap, and the message is shifted back.
-      let at = slot;
-      for (let v = length; ; v = Math.floor(v / 0x80)) {
-        if (v < 0x80) {
-          this.scratch[at++] = v;
-          break;
-        }
-        this.scratch[at++] = (v % 0x80) | 0x80;
-      }
+      const at = putVarint(this.scratch, slot, length);
       if (at < slot + LENGTH_SLOT) this.scratch.copyWithin(at, slot + LENGTH_SLOT, this.pos);
       this.pos -= slot + LENGTH_SLOT - at;
     } else {

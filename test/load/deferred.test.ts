@@ -6,10 +6,10 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/diagnostics/index.js';
-import { sameCheckpoint, writeArtifacts } from '../../src/emit/artifacts.js';
+import { sameCheckpoint, writeArtifacts, type SharedBase, type WriteCheckpointEarly } from '../../src/emit/artifacts.js';
 import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts } from '../../src/emit/checkpoint/index.js';
 import { isParameter } from '../../src/emit/training-graphs.js';
 import { tensorBytes, type Model, type Tensor } from '../../src/ir/index.js';
@@ -183,17 +183,38 @@ describe('writing file ranges', () => {
       expect(statSync(join(dir, 'out.bin')).size).toBe(8 + deferredRange(big)!.length);
     });
 
+    /**
+     * writeArtifacts into a new folder `out`, with a build that runs `during` (which holds this
+     * thread, as compile's build does) and then fails: what `during` measured, once the failure
+     * has been reported and has left nothing behind. `staging` finds the folder being filled.
+     */
+    async function measureDuringBuild(during: (staging: () => string | undefined, writeCheckpointEarly: WriteCheckpointEarly) => Promise<number>, base?: SharedBase): Promise<number> {
+      const parent = mkdtempSync(join(scratch, 'artifacts-'));
+      const staging = () => {
+        const name = readdirSync(parent).find((n) => n.startsWith('.out.tmp-'));
+        return name === undefined ? undefined : join(parent, name);
+      };
+      let measured = -1;
+      const stop = new Error('built nothing: the test ends here');
+      const result = await writeArtifacts(
+        join(parent, 'out'),
+        async (writeCheckpointEarly) => {
+          measured = await during(staging, writeCheckpointEarly);
+          throw stop;
+        },
+        base,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(result).toBe(stop);
+      expect(readdirSync(parent)).toEqual([]);
+      return measured;
+    }
+
     it("writeArtifacts: the early checkpoint's copy is under way once `build` has started it, and proceeds while build computes without yielding", async () => {
       const frozen = model.graph.initializers.filter(isParameter);
       const checkpoint = encodeCheckpointParts({ trainable: [], frozen });
-      const folder = join(mkdtempSync(join(scratch, 'artifacts-early-')), 'out');
-      const parent = dirname(folder);
-      // The checkpoint's temporary file, inside the output folder's temporary folder.
-      const temporary = () => {
-        const staging = readdirSync(parent).find((n) => n.startsWith('.out.tmp-'));
-        const inside = staging === undefined ? undefined : readdirSync(join(parent, staging)).find((n) => n.startsWith('.checkpoint.'));
-        return inside === undefined ? undefined : join(parent, staging!, inside);
-      };
       // The worker writes the file ranges; this thread writes the bytes between them once `build` yields.
       let rangesEnd = 0;
       let at = 0;
@@ -202,46 +223,30 @@ describe('writing file ranges', () => {
         if (isSourceRange(part)) rangesEnd = at;
       }
       expect(rangesEnd).toBeGreaterThan(32 * 1024 * 1024);
-      let grewTo = -1;
-      const stop = new Error('built nothing: the test ends here');
-      const result = await writeArtifacts(folder, async (writeCheckpointEarly) => {
+      const grewTo = await measureDuringBuild(async (staging, writeCheckpointEarly) => {
         await writeCheckpointEarly(checkpoint);
-        grewTo = spinUntilSize(temporary, rangesEnd);
-        throw stop;
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(result).toBe(stop);
+        // The checkpoint's temporary file, inside the output folder's temporary folder.
+        const temporary = () => {
+          const folder = staging();
+          const inside = folder === undefined ? undefined : readdirSync(folder).find((n) => n.startsWith('.checkpoint.'));
+          return folder === undefined || inside === undefined ? undefined : join(folder, inside);
+        };
+        return spinUntilSize(temporary, rangesEnd);
+      });
       expect(grewTo).toBe(rangesEnd);
-      // A failed build leaves nothing behind.
-      expect(readdirSync(parent)).toEqual([]);
     });
 
     it('writeArtifacts (shared-base): base.data is being copied before `build` starts, and proceeds while build computes without yielding', async () => {
-      const folder = join(mkdtempSync(join(scratch, 'artifacts-base-')), 'out');
-      const parent = dirname(folder);
-      const baseData = () => {
-        const staging = readdirSync(parent).find((n) => n.startsWith('.out.tmp-'));
-        return staging === undefined ? undefined : join(parent, staging, 'base.data');
-      };
       const size = statSync(file).size;
-      let grewTo = -1;
-      const stop = new Error('built nothing: the test ends here');
-      const result = await writeArtifacts(
-        folder,
-        async () => {
-          grewTo = spinUntilSize(baseData, size);
-          throw stop;
-        },
+      const grewTo = await measureDuringBuild(
+        async (staging) =>
+          spinUntilSize(() => {
+            const folder = staging();
+            return folder === undefined ? undefined : join(folder, 'base.data');
+          }, size),
         { model, tensors: model.graph.initializers.filter(isParameter) },
-      ).then(
-        () => undefined,
-        (e: unknown) => e,
       );
-      expect(result).toBe(stop);
       expect(grewTo).toBe(size);
-      expect(readdirSync(parent)).toEqual([]);
     });
 
     it('refuses (ADP2002) a source that changed, and leaves nothing behind', async () => {
