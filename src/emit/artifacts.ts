@@ -23,7 +23,7 @@ import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
 import { VERSION } from '../version.js';
 import { encodeCheckpointParts, type CheckpointParts } from './checkpoint/index.js';
-import { BASE_DATA, writeBaseData, type BaseData } from './base-data.js';
+import { BASE_DATA, startBaseData, type BaseData } from './base-data.js';
 import { ADAPTED_MODEL } from './inference.js';
 import { buildOptimizerModel } from './optimizer.js';
 import { MARKER, writeOutputFolder } from './output-folder.js';
@@ -168,7 +168,9 @@ export type WriteCheckpointEarly = (checkpoint: CheckpointParts) => Promise<void
  */
 export async function writeArtifacts(folder: string, build: (writeCheckpointEarly: WriteCheckpointEarly) => Promise<BuiltArtifacts>, base?: SharedBase): Promise<PreparedArtifacts> {
   return writeOutputFolder(folder, async (temporary) => {
-    const baseData = base ? writeBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
+    const baseData = base ? startBaseData(path.join(temporary, BASE_DATA), base.model, base.tensors) : undefined;
+    // Awaited after the other files are written: a failure before that is reported then, not as unhandled.
+    baseData?.written.catch(() => undefined);
     let early: { checkpoint: CheckpointParts; written: Promise<void> } | undefined;
     const writeCheckpointEarly: WriteCheckpointEarly = async (checkpoint) => {
       let copying: () => void = () => {};
@@ -181,14 +183,22 @@ export async function writeArtifacts(folder: string, build: (writeCheckpointEarl
     };
     try {
       const { prepared, inference } = await build(writeCheckpointEarly);
-      const written = baseData === undefined ? undefined : await stageAsync('wait for base.data', () => baseData);
       const kept = early !== undefined && sameCheckpoint(early.checkpoint, prepared.checkpoint);
-      if (early !== undefined) await stageAsync('wait for the checkpoint', () => early!.written);
-      await stageAsync(early !== undefined && !kept ? 'write files (the checkpoint again: it differed)' : 'write files', () => writePrepared(temporary, prepared, inference, written && { data: written, model: base!.model }, kept));
+      // The other files are encoded and written while the big file's copy finishes (it often
+      // outlasts build); a checkpoint that differs is written again, once the early one has ended.
+      const writeRest = (title: string) => stageAsync(title, () => writePrepared(temporary, prepared, inference, baseData && { data: baseData.layout, model: base!.model }, kept));
+      if (early !== undefined && !kept) {
+        await stageAsync('wait for the checkpoint', () => early!.written);
+        await writeRest('write files (the checkpoint again: it differed)');
+      } else {
+        await writeRest('write files');
+        if (early !== undefined) await stageAsync('wait for the checkpoint', () => early!.written);
+      }
+      if (baseData !== undefined) await stageAsync('wait for base.data', () => baseData.written);
       return prepared;
     } finally {
       // On failure the folder is removed: let the writes finish (or fail) first, and never leave a rejection unhandled.
-      await Promise.all([baseData?.catch(() => undefined), early?.written.catch(() => undefined)]);
+      await Promise.all([baseData?.written.catch(() => undefined), early?.written.catch(() => undefined)]);
     }
   });
 }

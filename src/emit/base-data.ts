@@ -31,8 +31,12 @@ export interface BaseData {
   readonly copied?: SourceFile;
 }
 
-/** Writes `file` for `tensors` of `model` (as `readModel` returned it) and says where each tensor is in it. */
-export async function writeBaseData(file: string, model: Model, tensors: readonly Tensor[]): Promise<BaseData> {
+/**
+ * Starts writing `file` for `tensors` of `model` (as `readModel` returned it): where each tensor
+ * will be is known at once, so the models that reference base.data can be encoded and written
+ * while it is; `written` settles when the file is complete.
+ */
+export function startBaseData(file: string, model: Model, tensors: readonly Tensor[]): { readonly layout: BaseData; readonly written: Promise<void> } {
   const ranges = new Map<Tensor, SourceRange>();
   for (const t of tensors) {
     const range = sourceRange(model, t);
@@ -40,28 +44,25 @@ export async function writeBaseData(file: string, model: Model, tensors: readonl
   }
   const copied = largestSource(ranges);
   const entries = new Map<Tensor, readonly StringEntry[]>();
-  let rest = tensors;
-  if (copied !== undefined) {
+  for (const [t, range] of ranges) if (range.file === copied) entries.set(t, externalDataEntries(BASE_DATA, range.offset, range.length));
+  const appended = layoutExternalData(
+    tensors.filter((t) => !entries.has(t)),
+    BASE_DATA,
+    copied?.size ?? 0,
+  );
+  for (const [t, e] of appended.entries) entries.set(t, e);
+  const write = async (): Promise<void> => {
+    if (copied === undefined) return writeFileAtomically(file, appended.parts, false);
     await copySourceFile(copied, file);
-    for (const [t, range] of ranges) {
-      if (range.file !== copied) continue;
-      entries.set(t, externalDataEntries(BASE_DATA, range.offset, range.length));
-    }
-    rest = tensors.filter((t) => !entries.has(t));
-  }
-  const appended = layoutExternalData(rest, BASE_DATA, copied?.size ?? 0);
-  if (copied === undefined) {
-    await writeFileAtomically(file, appended.parts, false);
-  } else if (appended.parts.length > 0) {
+    if (appended.parts.length === 0) return;
     const handle = await open(file, 'a');
     try {
       await writeParts(handle, appended.parts);
     } finally {
       await handle.close();
     }
-  }
-  for (const [t, e] of appended.entries) entries.set(t, e);
-  return { entries, ...(copied === undefined ? {} : { copied }) };
+  };
+  return { layout: { entries, ...(copied === undefined ? {} : { copied }) }, written: write() };
 }
 
 /** The source file that holds the most of the tensors' bytes. */

@@ -2,7 +2,7 @@
  * prepareArtifacts and the checkpoint compile encodes early (written while the gradients are
  * built): reused when the built graphs hold the same tensors, encoded again when they do not.
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { encodeArtifactCheckpoint, prepareArtifacts, sameCheckpoint, writeArtifa
 import { buildTrainingGraphs, checkpointParameters } from '../../src/emit/training-graphs.js';
 import { elementCount } from '../../src/ir/index.js';
 import { decodeModel } from '../../src/load/index.js';
+import { joinWriteParts } from '../../src/load/wire.js';
 import { adaptModel, bindToModel } from '../../src/rewrite/rewrite.js';
 import { summarize } from '../../src/rewrite/summary.js';
 import { encodeSyntheticBert } from '../../src/synth/index.js';
@@ -53,6 +54,26 @@ describe('the checkpoint encoded early', () => {
 });
 
 describe('writing the folder', () => {
+  // The other files are written while an early checkpoint kept is still being written; one that
+  // differs is written again only after the early write has ended. Either way the folder holds the
+  // built checkpoint.
+  it.each([
+    ['kept', 0],
+    ['written again', 1],
+  ] as const)('the checkpoint written early and %s: the folder holds the built checkpoint', async (_, dropped) => {
+    const { plan, summary, graphs, trainable, frozen, inference } = compiled();
+    const earlyFrozen = frozen.slice(dropped);
+    const early: EarlyCheckpoint = { trainable, frozen: earlyFrozen, parts: encodeArtifactCheckpoint(plan, SPEC, trainable, earlyFrozen) };
+    const prepared = prepareArtifacts({ layout: 'default', plan, spec: SPEC, graphs, summary, early });
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'adapterc-artifacts-')), 'out');
+    await writeArtifacts(out, async (writeCheckpointEarly) => {
+      await writeCheckpointEarly(early.parts);
+      return { prepared, inference };
+    });
+    expect(readFileSync(path.join(out, 'checkpoint')).equals(joinWriteParts(prepared.checkpoint.parts, prepared.checkpoint.size))).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['checkpoint', 'eval_model.onnx', 'model.adapted.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'summary.json', 'training_model.onnx']);
+  });
+
   it('a file that cannot be written, while the others are being written, fails the compile and leaves nothing behind', async () => {
     const { plan, summary, graphs, inference } = compiled();
     const prepared = prepareArtifacts({ layout: 'default', plan, spec: SPEC, graphs, summary });
