@@ -9,5 +9,5 @@ if [ ! -d ../shared/data/sst2 ]; then echo "interop: ../shared/data/sst2 is miss
 bash interop/setup.sh
 work="${ADAPTERC_INTEROP_WORK:-interop/work}"
 HF_HUB_OFFLINE=1 interop/.venv/bin/python interop/export.py "$work/models"
-[ -f dist/adapterc.mjs ] || npm run build
+[ -f dist/adapterc.cjs ] || npm run build
 npx vitest run --config interop/vitest.config.ts "$@"

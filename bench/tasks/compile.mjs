@@ -2,7 +2,9 @@
 // times the whole process, this reports its peak RSS: its own (VmHWM), as getrusage's maxrss can
 // carry the parent's peak across the exec that started it.
 import { readFileSync } from 'node:fs';
-import { runCli } from '../../dist/adapterc.mjs';
+import { loadCli } from '../../bin/cli-bundle.js';
+
+const { runCli } = loadCli();
 
 // Warnings (e.g. ADP3110) are the same every run: keep the benchmark's output to its figures, and
 // report only the first error line of a failed compile.

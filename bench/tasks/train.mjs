@@ -2,7 +2,9 @@
 // The peak is this process's own (VmHWM): getrusage's maxrss can carry the parent's peak across
 // the exec that started it, and bench/step.ts's process is large by then.
 import { readFileSync } from 'node:fs';
-import { runCli } from '../../dist/adapterc.mjs';
+import { loadCli } from '../../bin/cli-bundle.js';
+
+const { runCli } = loadCli();
 
 // What is resident splits into pages mapped from files (the frozen weights, which ONNX Runtime maps
 // from the checkpoint, and the binaries) and anonymous memory (the heap, ONNX Runtime's arena). /proc

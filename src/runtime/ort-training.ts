@@ -33,6 +33,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fixedFactoryUrl } from './stack-free-fix.js';
+import { importModule } from '../util/import-module.js';
 
 // ---- the subset of onnxruntime-web's API used here (its own types come from a nested onnxruntime-common 1.19) ----
 
@@ -205,7 +206,7 @@ export function ortTrainingModulePath(): string {
 }
 
 async function importOrt(numThreads: number): Promise<OrtTrainingModule> {
-  const module = (await import(pathToFileURL(ortTrainingModulePath()).href)) as OrtTrainingModule & { default?: OrtTrainingModule };
+  const module = await importModule<OrtTrainingModule & { default?: OrtTrainingModule }>(pathToFileURL(ortTrainingModulePath()).href);
   const ort: OrtTrainingModule = module.TrainingSession === undefined && module.default !== undefined ? module.default : module;
   ort.env.wasm.numThreads = numThreads;
   // The build's Emscripten factory, through a wrapper that drops its stray frees of stack pointers.

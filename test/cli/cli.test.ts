@@ -1,6 +1,6 @@
 /** The command line: help, exit codes, check and fmt. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -138,7 +138,7 @@ describe('adapterc fmt', () => {
 
 describe('the installed binary', () => {
   const bin = path.join(root, 'bin/adapterc.js');
-  const built = existsSync(path.join(root, 'dist/adapterc.mjs'));
+  const built = existsSync(path.join(root, 'dist/adapterc.cjs'));
 
   if (!built) console.warn('Skipping the installed-binary test: dist/ is not built (npm install builds it through the prepare script).');
 
@@ -159,6 +159,38 @@ describe('the installed binary', () => {
       const r = spawnSync(process.execPath, [bin, 'compile', 'specs/houlsby.adp', model, '-o', path.join(dir, 'out'), '--layout', 'shared-base'], { cwd: root, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(readdirSync(path.join(dir, 'out')).sort()).toEqual(['base.data', 'checkpoint', 'eval_model.onnx', 'model.adapted.onnx', 'optimizer_model.onnx', 'step_eval_model.onnx', 'step_model.onnx', 'summary.json', 'training_model.onnx']);
+      // train imports onnxruntime-node from code V8 restored from the cache: through the loader.
+      const vocab = path.join(dir, 'vocab.txt');
+      writeFileSync(vocab, `${['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'bad', 'film', ...Array.from({ length: 504 }, (_, i) => `w${i}`)].join('\n')}\n`);
+      const data = path.join(dir, 'train.tsv');
+      writeFileSync(data, '1\tgood film\n0\tbad film\n1\tgood\n0\tbad\n');
+      const trained = spawnSync(process.execPath, [bin, 'train', path.join(dir, 'out'), '--train', data, '--vocab', vocab, '--max-steps', '1'], { cwd: root, encoding: 'utf8' });
+      expect(trained.status, trained.stderr).toBe(0);
+      expect(readdirSync(path.join(dir, 'out', 'trained'))).toContain('checkpoint');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** How bin/cli-bundle.js used the code cache, in a fresh process, for the bundle beside `binFolder`. */
+  const cacheUse = (binFolder: string): string =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', `import { loadCli } from ${JSON.stringify(path.join(binFolder, 'cli-bundle.js'))}; process.stdout.write(loadCli().cache);`], { encoding: 'utf8' });
+
+  it.skipIf(!built)('runs the bundle from the code cache the build recorded for it (skipped when dist/ is not built)', () => {
+    expect(cacheUse(path.join(root, 'bin'))).toBe('accepted');
+  });
+
+  it.skipIf(!built)('ignores a code cache recorded for another bundle, and runs (skipped when dist/ is not built)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-stale-cache-'));
+    try {
+      for (const folder of ['bin', 'dist']) mkdirSync(path.join(dir, folder));
+      for (const file of ['bin/adapterc.js', 'bin/cli-bundle.js', 'dist/adapterc.cjs.cache']) copyFileSync(path.join(root, file), path.join(dir, file));
+      // The same length: V8's own check of a cache compares the source's length, not its text.
+      const source = readFileSync(path.join(root, 'dist/adapterc.cjs'), 'utf8');
+      writeFileSync(path.join(dir, 'dist/adapterc.cjs'), source.replace('adapterc: internal error', 'adapterc: internal fault'));
+      expect(cacheUse(path.join(dir, 'bin'))).toBe('stale');
+      const r = spawnSync(process.execPath, [path.join(dir, 'bin/adapterc.js'), 'check', 'specs/houlsby.adp'], { cwd: root, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
