@@ -4,9 +4,9 @@
  * flowing into it. A node without a matching kernel would run on the CPU with copies to and from
  * the GPU around it, which can make a GPU training step many times slower without anyone noticing.
  */
-import { isDefaultDomain, nodeLabel, opKey, opset, type Model, type Node } from '../ir/index.js';
+import { isDefaultDomain, nodeLabel, opKey, type Model, type Node } from '../ir/index.js';
 import { CUDA_KERNELS, CUDA_KERNELS_RELEASE } from './cuda-kernels.data.js';
-import { inferElementTypes } from './element-types.js';
+import { inferElementTypes, type Signature } from './element-types.js';
 import { describeAccepts, findKernel, matchesTypes, type KernelRow } from './kernels.js';
 import { bindConstraints, findSchema } from './schemas.js';
 
@@ -43,26 +43,26 @@ function rangeText(row: KernelRow): string {
  * condition) and compared with the types the kernel registers for each constraint.
  */
 export function checkCudaCoverage(model: Model, artifact: string, rows: readonly KernelRow[] = CUDA_KERNELS): Coverage {
-  const types = inferElementTypes(model);
+  // The verdict depends only on what decides the node's types (its signature): one lookup per signature, not per node.
+  const verdicts = new Map<Signature, string | undefined>();
+  const failing = new Map<Node, { signature: Signature; reason: string }>();
+  inferElementTypes(model, undefined, (node, signature) => {
+    if (isDefaultDomain(node.domain) && noKernelNeeded.has(node.opType)) return;
+    let reason = verdicts.get(signature);
+    if (reason === undefined && !verdicts.has(signature)) verdicts.set(signature, (reason = fallbackReason(rows, node, signature)));
+    if (reason !== undefined) failing.set(node, { signature, reason });
+  });
+  // Reported in the graph's own order, as its nodes are listed in the file.
   const fallbacks: Fallback[] = [];
-  // The verdict depends only on the op, its opset and its types: one lookup per signature, not per node.
-  const verdicts = new Map<string, string | undefined>();
-  for (const node of model.graph.nodes) {
-    if (isDefaultDomain(node.domain) && noKernelNeeded.has(node.opType)) continue;
-    const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
-    const version = opset(model, domain) ?? 1;
-    const inputTypes = node.inputs.map((i) => (i ? types.get(i) : undefined));
-    const outputTypes = node.outputs.map((o) => (o ? types.get(o) : undefined));
-    const signature = `${domain}\0${node.opType}\0${version}\0${inputTypes.join(',')}\0${outputTypes.join(',')}`;
-    if (!verdicts.has(signature)) verdicts.set(signature, fallbackReason(rows, node, domain, version, inputTypes, outputTypes));
-    const reason = verdicts.get(signature);
-    if (reason !== undefined) fallbacks.push({ artifact, node: nodeLabel(node), op: node.opType, domain, opset: version, types: inputTypes.map((t) => t ?? '-'), reason });
+  for (const node of failing.size === 0 ? [] : model.graph.nodes) {
+    const f = failing.get(node);
+    if (f !== undefined) fallbacks.push({ artifact, node: nodeLabel(node), op: node.opType, domain: f.signature.domain, opset: f.signature.version, types: f.signature.inputs.map((t) => t ?? '-'), reason: f.reason });
   }
   return { artifact, nodes: model.graph.nodes.length, fallbacks };
 }
 
-/** Why `node` would have no CUDA kernel, or undefined when it has one. */
-function fallbackReason(rows: readonly KernelRow[], node: Node, domain: string, version: number, inputTypes: readonly (string | undefined)[], outputTypes: readonly (string | undefined)[]): string | undefined {
+/** Why the node would have no CUDA kernel, or undefined when it has one. */
+function fallbackReason(rows: readonly KernelRow[], node: Node, { domain, version, inputs: inputTypes, outputs: outputTypes }: Signature): string | undefined {
   const row = findKernel(rows, domain, node.opType, version);
   if (!row) {
     const others = rows.filter((r) => r.domain === domain && r.op === node.opType);

@@ -64,23 +64,44 @@ function attributeBound(node: Node): Record<string, number | undefined> | undefi
 }
 
 /**
- * Output types by what decides them: op, opset, input types and the attributes that bind a
- * constraint. Graphs repeat a few hundred such signatures over thousands of nodes (every layer is
- * alike), and binding a schema for each node was most of a BERT-base coverage check.
+ * What decides a node's output types: op, opset, input types, output count and the attributes that
+ * bind a constraint, with the output types they give. Graphs repeat a few hundred such signatures
+ * over thousands of nodes (every layer is alike): each is bound to its schema once, kept as one
+ * object (so the CUDA check keys its verdicts by it), and found again by comparing a few fields.
  */
-const outputTypesBySignature = new Map<string, Array<string | undefined>>();
+export interface Signature {
+  /** The node's domain ('' for ONNX's) and the model's opset for it. */
+  readonly domain: string;
+  readonly opType: string;
+  readonly version: number;
+  /** Element types of the inputs and outputs (undefined where unknown or absent). */
+  readonly inputs: readonly (string | undefined)[];
+  readonly outputs: readonly (string | undefined)[];
+  /** The attributes that bind a constraint (`attributeBound`), as JSON; '' for none. */
+  readonly attributes: string;
+}
 
-function outputTypes(model: Model, node: Node, inputs: readonly (string | undefined)[]): Array<string | undefined> {
-  const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
-  const version = opset(model, domain) ?? 1;
-  const attributes = isDefaultDomain(node.domain) ? attributeBound(node) : undefined;
-  const signature = `${domain}\0${node.opType}\0${version}\0${inputs.join(',')}\0${node.outputs.length}\0${attributes === undefined ? '' : JSON.stringify(attributes)}`;
-  let types = outputTypesBySignature.get(signature);
-  if (types === undefined) {
-    types = bindOutputTypes(node, domain, version, inputs, attributes);
-    outputTypesBySignature.set(signature, types);
+/** Every signature seen, by domain and op. */
+const signaturesByOp = new Map<string, Signature[]>();
+
+function signatureOf(node: Node, domain: string, version: number, inputs: readonly (string | undefined)[]): Signature {
+  const bound = domain === '' ? attributeBound(node) : undefined;
+  const attributes = bound === undefined ? '' : JSON.stringify(bound);
+  const key = domain === '' ? node.opType : `${domain}\0${node.opType}`;
+  let seen = signaturesByOp.get(key);
+  if (seen === undefined) signaturesByOp.set(key, (seen = []));
+  for (const s of seen) {
+    if (s.version === version && s.outputs.length === node.outputs.length && s.attributes === attributes && sameTypes(s.inputs, inputs)) return s;
   }
-  return [...types];
+  const made: Signature = { domain, opType: node.opType, version, inputs, outputs: bindOutputTypes(node, domain, version, inputs, bound), attributes };
+  seen.push(made);
+  return made;
+}
+
+function sameTypes(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function bindOutputTypes(node: Node, domain: string, version: number, inputs: readonly (string | undefined)[], attributes: Record<string, number | undefined> = {}): Array<string | undefined> {
@@ -106,9 +127,10 @@ function bindOutputTypes(node: Node, domain: string, version: number, inputs: re
 /**
  * The element type of every value of `model`'s graph. `known` (types already inferred for this
  * graph's values, before nodes were only added to it) is taken as it is: a node whose outputs all
- * have a known type is not visited again.
+ * have a known type is not visited again. `visit` sees each node visited, with its signature, in
+ * topological order.
  */
-export function inferElementTypes(model: Model, known?: ReadonlyMap<string, string>): Map<string, string> {
+export function inferElementTypes(model: Model, known?: ReadonlyMap<string, string>, visit?: (node: Node, signature: Signature) => void): Map<string, string> {
   const graph = model.graph;
   const types = new Map<string, string>(known);
   for (const t of graph.initializers) if (t.name && t.dataType !== undefined) types.set(t.name, ortTypeName(t.dataType));
@@ -116,14 +138,21 @@ export function inferElementTypes(model: Model, known?: ReadonlyMap<string, stri
     const t = declaredType(v);
     if (t !== undefined) types.set(v.name, t);
   }
+  // The model's opset per domain, looked up once rather than per node.
+  const versions = new Map<string, number>();
   for (const node of topologicalOrder(graph)) {
     if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;
     const inputs = node.inputs.map((i) => (i ? types.get(i) : undefined));
-    const produced = outputTypes(model, node, inputs);
-    node.outputs.forEach((out, i) => {
-      const t = produced[i];
+    const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
+    let version = versions.get(domain);
+    if (version === undefined) versions.set(domain, (version = opset(model, domain) ?? 1));
+    const signature = signatureOf(node, domain, version, inputs);
+    for (let i = 0; i < node.outputs.length; i++) {
+      const out = node.outputs[i]!;
+      const t = signature.outputs[i];
       if (out && t !== undefined) types.set(out, t);
-    });
+    }
+    visit?.(node, signature);
   }
   return types;
 }
