@@ -19,6 +19,7 @@
 import type { Model } from '../ir/index.js';
 import type { Discovery } from './types.js';
 import { GraphView } from './view.js';
+import { groupDigits } from '../util/format.js';
 
 /** adapterc's specs per architecture: the folder under specs/ and what it is for. */
 export interface ArchitectureSpecs {
@@ -81,7 +82,7 @@ export function recognizeArchitecture(model: Model, discovery: Discovery): Archi
   if (shared) evidence.push(`one layer's weights shared by all ${discovery.layers.length} layers`);
   if (relativeBuckets) evidence.push('relative-position buckets (Log of distances)');
   if (positionsFromIds) evidence.push('position ids counted from the token ids (CumSum)');
-  if (vocabulary !== undefined) evidence.push(`a vocabulary of ${vocabulary.toLocaleString('en-US')}`);
+  if (vocabulary !== undefined) evidence.push(`a vocabulary of ${groupDigits(vocabulary)}`);
 
   // BERT's sizes: MiniLM's spec reads the first token either way; BERT-base's and BERT-large's the pooler, if any.
   const bert = (): string => {

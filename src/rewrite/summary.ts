@@ -1,5 +1,6 @@
 /** What an adaptation changed, in the terms the paper reports: parameters added and trainable share. */
 import type { Adaptation } from './rewrite.js';
+import { groupDigits } from '../util/format.js';
 
 export interface AdaptationSummary {
   readonly spec: string;
@@ -85,7 +86,7 @@ function headOf(head: Adaptation['bound']['plan']['head']): Pick<AdaptationSumma
 }
 
 function millions(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n.toLocaleString('en-US');
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : groupDigits(n);
 }
 
 function percent(share: number): string {
@@ -93,15 +94,15 @@ function percent(share: number): string {
 }
 
 export function renderSummary(s: AdaptationSummary): string {
-  const rows = [['layer', 'site', 'adapter', 'size', 'parameters'], ...s.adapters.map((a) => [`${a.layer}`, a.site, a.adapter, `${a.size}`, a.parameters.toLocaleString('en-US')])];
+  const rows = [['layer', 'site', 'adapter', 'size', 'parameters'], ...s.adapters.map((a) => [`${a.layer}`, a.site, a.adapter, `${a.size}`, groupDigits(a.parameters)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const lines = [`${s.spec} on ${s.model} (${s.layers} layers, hidden size ${s.hidden})`, ''];
   if (s.adapters.length > 0) lines.push(...rows.map((r) => `  ${r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd()), '');
   else lines.push('  no adapters inserted', '');
   const row = (label: string, text: string) => lines.push(`  ${label.padEnd(20)} ${text}`);
   row('adapters', `${millions(s.adapterParameters)} parameters (${percent(s.adapterParameters / Math.max(1, s.baseParameters))} of the base model)`);
-  if (s.classifierParameters > 0) row(s.newHead === 'masked_lm' ? 'new masked_lm head' : 'new classifier', `${s.classifierParameters.toLocaleString('en-US')} parameters`);
-  for (const e of s.extraParameters) row(`${e.kind} (model's)`, `${e.parameters.toLocaleString('en-US')} parameters in ${e.tensors} tensors`);
+  if (s.classifierParameters > 0) row(s.newHead === 'masked_lm' ? 'new masked_lm head' : 'new classifier', `${groupDigits(s.classifierParameters)} parameters`);
+  for (const e of s.extraParameters) row(`${e.kind} (model's)`, `${groupDigits(e.parameters)} parameters in ${e.tensors} tensors`);
   // The share is of the base model as it came (the paper's denominator), not of the adapted one.
   row('trainable', `${millions(s.trainableParameters)} parameters, ${percent(s.trainableShare)} of the base model's ${millions(s.baseParameters)}`);
   if (s.untied.length > 0) row('untied', `${s.untied.length} shared tensors copied so each trainable one belongs to one place (${s.untied.map((u) => `${u.original} → ${u.copy}`).slice(0, 3).join(', ')}${s.untied.length > 3 ? ', …' : ''})`);

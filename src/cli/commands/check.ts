@@ -9,6 +9,7 @@ import { AdapterError, diagnostic, renderDiagnostics, type Diagnostic } from '..
 import { diagnosticsJson } from '../json.js';
 import { expectPositionals, importRootOption, importRootsOf, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
+import { groupDigits } from '../../util/format.js';
 
 const help = `Usage: adapterc check <spec.adp> [--json] [--layers N] [--hidden D] [--model FILE] [--import-root DIR]
 
@@ -169,6 +170,6 @@ function planText(bound: BoundPlan): string {
   );
   lines.push('', 'Adapter parameters');
   lines.push(`  formula   ${parameterFormula(bound)}`);
-  lines.push(`  d = ${shape.hidden}   ${totalAdapterParameters(bound).toLocaleString('en-US')}`);
+  lines.push(`  d = ${shape.hidden}   ${groupDigits(totalAdapterParameters(bound))}`);
   return lines.join('\n');
 }

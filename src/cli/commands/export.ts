@@ -8,6 +8,7 @@ import { elementCount, type Tensor } from '../../ir/index.js';
 import { parseCommandArgs } from '../args.js';
 import { diagnosticJson, jsonOption, okJson } from '../json.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
+import { groupDigits } from '../../util/format.js';
 
 const help = `Usage: adapterc export <artifacts> -o <model.onnx> [--checkpoint FILE] [--drop-layers LAYERS] [--without-head] [--keep-apart]
        adapterc export <artifacts> --adapters-only -o <task.adapters> [--checkpoint FILE] [--spec FILE] [--drop-layers LAYERS]
@@ -70,7 +71,7 @@ function usage(text: string): AdapterError {
 
 
 
-const count = (n: number) => n.toLocaleString('en-US');
+const count = groupDigits;
 const parameterCount = (tensors: readonly Tensor[]) => tensors.reduce((n, t) => n + elementCount(t), 0);
 
 function bytes(n: number): string {

@@ -9,6 +9,7 @@ import { coverageText } from '../../target/report.js';
 import { expectPositionals, parseCommandArgs } from '../args.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 import { okJson } from '../json.js';
+import { groupDigits } from '../../util/format.js';
 
 const help = `Usage: adapterc inspect <model.onnx> [--json] [--target cuda]
        adapterc inspect <artifacts folder> [--json]
@@ -103,7 +104,7 @@ export function inspectText(file: string, model: Model, d: Discovery): string {
     ...table([
       ['producer', `${producer(model)} (IR version ${model.irVersion ?? '?'}; opsets: ${opsets(model)})`],
       ['encoder', dims.join(', ')],
-      ['parameters', d.parameterCount.toLocaleString('en-US')],
+      ['parameters', groupDigits(d.parameterCount)],
       ['inputs', d.inputs.map((i) => `${i.name} (${i.role}, ${types.get(i.name) ?? '?'})`).join('; ') || '(none)'],
       ['outputs', d.outputs.map((o) => `${o.name} (${o.role}, ${types.get(o.name) ?? '?'})`).join('; ')],
       ['embedding LayerNorm', d.embeddingLayerNorm ? describeLayerNorm(d.embeddingLayerNorm) : '(none)'],
