@@ -5,11 +5,11 @@
  * (GELU through Erf, LayerNorm through ReduceMean; axes as attributes or inputs as the opset wants)
  * so that any ONNX Runtime build runs the result.
  */
-import { addInitializer, addNode, createNamer, type Namer } from './mutate.js';
+import { addNode, createNamer, type Namer } from './mutate.js';
 import { opset } from './navigate.js';
 import { makeTensor } from './tensor.js';
 import { attr } from './attributes.js';
-import type { Attribute, Graph, Model, Node } from './types.js';
+import type { Attribute, Graph, Model, Node, Tensor } from './types.js';
 
 /** Elementwise activations the builder can write at any opset. */
 export type ActivationKind = 'gelu' | 'relu' | 'tanh' | 'swish' | 'silu' | 'identity';
@@ -34,6 +34,26 @@ export class GraphBuilder {
     this.namer = createNamer(model.graph);
   }
 
+  /**
+   * The graph's initializer names, kept up to date as this builder adds constants, and read again
+   * from the graph when something else replaced the list or changed its length: checking each new
+   * constant against every initializer was a scan per constant, hundreds in a gradient graph.
+   */
+  private initializerNames: Set<string> | undefined;
+  private initializerList: readonly Tensor[] | undefined;
+  private initializerCount = -1;
+
+  /** Adds `tensor` (its name fresh from this builder's namer) as an initializer; a name in use is a bug, thrown. */
+  private addInitializer(tensor: Tensor): void {
+    const list = this.graph.initializers;
+    if (this.initializerNames === undefined || this.initializerList !== list || this.initializerCount !== list.length) this.initializerNames = new Set(list.map((t) => t.name ?? ''));
+    if (this.initializerNames.has(tensor.name!)) throw new Error(`addInitializer: '${tensor.name}' already exists`);
+    list.push(tensor);
+    this.initializerNames.add(tensor.name!);
+    this.initializerList = list;
+    this.initializerCount = list.length;
+  }
+
   /** A name no value, node or initializer in the graph uses yet. */
   fresh(name: string): string {
     return this.namer.fresh(name);
@@ -55,7 +75,7 @@ export class GraphBuilder {
     const existing = this.constants.get(value);
     if (existing) return existing;
     const name = this.fresh(`${this.constantPrefix}.${String(value).replace('-', 'minus_')}`);
-    addInitializer(this.graph, makeTensor(name, [], new Float32Array([value])));
+    this.addInitializer(makeTensor(name, [], new Float32Array([value])));
     this.constants.set(value, name);
     return name;
   }
@@ -63,28 +83,28 @@ export class GraphBuilder {
   /** An int64 1-D initializer (axes, indices, shapes). */
   int64s(name: string, values: readonly number[]): string {
     const n = this.fresh(name);
-    addInitializer(this.graph, makeTensor(n, [values.length], new BigInt64Array(values.map((v) => BigInt(v)))));
+    this.addInitializer(makeTensor(n, [values.length], new BigInt64Array(values.map((v) => BigInt(v)))));
     return n;
   }
 
   /** A float32 1-D initializer. */
   float32s(name: string, values: readonly number[]): string {
     const n = this.fresh(name);
-    addInitializer(this.graph, makeTensor(n, [values.length], new Float32Array(values)));
+    this.addInitializer(makeTensor(n, [values.length], new Float32Array(values)));
     return n;
   }
 
   /** A float64 1-D initializer. */
   float64s(name: string, values: readonly number[]): string {
     const n = this.fresh(name);
-    addInitializer(this.graph, makeTensor(n, [values.length], new Float64Array(values)));
+    this.addInitializer(makeTensor(n, [values.length], new Float64Array(values)));
     return n;
   }
 
   /** An int64 scalar initializer. */
   int64Scalar(name: string, value: number): string {
     const n = this.fresh(name);
-    addInitializer(this.graph, makeTensor(n, [], new BigInt64Array([BigInt(value)])));
+    this.addInitializer(makeTensor(n, [], new BigInt64Array([BigInt(value)])));
     return n;
   }
 
