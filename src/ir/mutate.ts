@@ -137,13 +137,16 @@ export function renameValue(graph: Graph, from: string, to: string): void {
 /** Every value and node name in the graph and its subgraphs. */
 export function usedNames(graph: Graph): Set<string> {
   const names = new Set<string>();
+  // Indexed loops over the nodes (see forEachGraph).
   forEachGraph(graph, (g) => {
     for (const list of [g.inputs, g.outputs, g.valueInfo]) for (const v of list) names.add(v.name);
     for (const t of g.initializers) if (t.name !== undefined) names.add(t.name);
-    for (const n of g.nodes) {
-      if (n.name !== undefined) names.add(n.name);
-      for (const name of n.inputs) names.add(name);
-      for (const name of n.outputs) names.add(name);
+    const nodes = g.nodes;
+    for (let n = 0; n < nodes.length; n++) {
+      const node = nodes[n]!;
+      if (node.name !== undefined) names.add(node.name);
+      for (let i = 0; i < node.inputs.length; i++) names.add(node.inputs[i]!);
+      for (let i = 0; i < node.outputs.length; i++) names.add(node.outputs[i]!);
     }
   });
   names.delete('');

@@ -60,7 +60,8 @@ function freeValues(graph: Graph): Set<string> {
 
 /** Whether a node holds graphs (If branches, Loop and Scan bodies) in its attributes. */
 export function hasSubgraphs(node: Node): boolean {
-  for (const a of node.attributes) if (a.g !== undefined || (a.graphs?.length ?? 0) > 0) return true;
+  const attributes = node.attributes;
+  for (let i = 0; i < attributes.length; i++) if (attributes[i]!.g !== undefined || (attributes[i]!.graphs?.length ?? 0) > 0) return true;
   return false;
 }
 
@@ -121,9 +122,18 @@ export interface EditableGraphIndex extends GraphIndex {
 export function indexGraph(graph: Graph): EditableGraphIndex {
   const producer = new Map<string, Node>();
   const consumers = new Map<string, Node[]>();
-  for (const node of graph.nodes) {
-    for (const out of node.outputs) if (out !== '' && !producer.has(out)) producer.set(out, node);
-    for (const name of valuesReadBy(node)) {
+  // Indexed loops over the nodes (see forEachGraph).
+  const nodes = graph.nodes;
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n]!;
+    for (let i = 0; i < node.outputs.length; i++) {
+      const out = node.outputs[i]!;
+      if (out !== '' && !producer.has(out)) producer.set(out, node);
+    }
+    const reads = hasSubgraphs(node) ? valuesReadBy(node) : node.inputs;
+    for (let i = 0; i < reads.length; i++) {
+      const name = reads[i]!;
+      if (name === '') continue;
       const list = consumers.get(name);
       if (list === undefined) consumers.set(name, [node]);
       else if (list[list.length - 1] !== node) list.push(node);

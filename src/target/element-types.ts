@@ -142,7 +142,9 @@ export function inferElementTypes(model: Model, known?: ReadonlyMap<string, stri
   const versions = new Map<string, number>();
   for (const node of topologicalOrder(graph)) {
     if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;
-    const inputs = node.inputs.map((i) => (i ? types.get(i) : undefined));
+    // Indexed, as the loops over nodes in ir/walk.ts: this runs mostly before V8 optimizes it.
+    const inputs = new Array<string | undefined>(node.inputs.length);
+    for (let i = 0; i < inputs.length; i++) inputs[i] = node.inputs[i] ? types.get(node.inputs[i]!) : undefined;
     const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
     let version = versions.get(domain);
     if (version === undefined) versions.set(domain, (version = opset(model, domain) ?? 1));
