@@ -19,25 +19,29 @@ export function topologicalOrder(graph: Graph): Node[] {
   const nodes = graph.nodes;
   // Most graphs (every one adapterc emits, and most exports) are sorted already: one pass tells.
   if (inFileOrder(nodes)) return nodes.slice();
+  // Indexed loops (see inFileOrder).
   const producerIndex = new Map<string, number>();
-  nodes.forEach((node, i) => {
-    for (const out of node.outputs) if (out !== '' && !producerIndex.has(out)) producerIndex.set(out, i);
-  });
+  for (let i = 0; i < nodes.length; i++) {
+    const outputs = nodes[i]!.outputs;
+    for (let k = 0; k < outputs.length; k++) if (outputs[k] !== '' && !producerIndex.has(outputs[k]!)) producerIndex.set(outputs[k]!, i);
+  }
 
-  // For each node: how many producers it still waits for, and who waits for it.
+  // For each node: how many producers it still waits for, and who waits for it. Nodes are visited
+  // in order, so a producer whose list already ends with this node was counted for it already.
   const waitingFor = new Array<number>(nodes.length).fill(0);
   const dependents: number[][] = nodes.map(() => []);
-  nodes.forEach((node, i) => {
-    const producers = new Set<number>();
-    for (const name of valuesReadBy(node)) {
-      const p = producerIndex.get(name);
-      if (p !== undefined) producers.add(p);
-    }
-    for (const p of producers) {
-      dependents[p]!.push(i);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    const reads = hasSubgraphs(node) ? valuesReadBy(node) : node.inputs;
+    for (let k = 0; k < reads.length; k++) {
+      const p = reads[k] === '' ? undefined : producerIndex.get(reads[k]!);
+      if (p === undefined) continue;
+      const waiting = dependents[p]!;
+      if (waiting[waiting.length - 1] === i) continue;
+      waiting.push(i);
       waitingFor[i]!++;
     }
-  });
+  }
 
   const ready = new MinHeap();
   waitingFor.forEach((count, i) => {
@@ -47,7 +51,8 @@ export function topologicalOrder(graph: Graph): Node[] {
   while (ready.size > 0) {
     const i = ready.pop();
     order.push(nodes[i]!);
-    for (const d of dependents[i]!) if (--waitingFor[d]! === 0) ready.push(d);
+    const waiting = dependents[i]!;
+    for (let k = 0; k < waiting.length; k++) if (--waitingFor[waiting[k]!]! === 0) ready.push(waiting[k]!);
   }
   if (order.length < nodes.length) {
     const stuck = nodes.find((_, i) => waitingFor[i]! > 0)!;
