@@ -176,16 +176,19 @@ function writeAttribute(w: Writer, a: Attribute, options: EncodeOptions): void {
   const g = a.g;
   if (g !== undefined) w.messageField(f.g, (c) => writeGraph(c, g, options));
   // onnx.proto declares floats and ints unpacked (proto2 default), and protobuf writes them so.
+  // Indexed loops, and none over an absent list (see writeGraph): this runs for every attribute.
   p(f.floats);
-  for (const v of a.floats ?? []) w.floatField(f.floats, v);
+  const floats = a.floats;
+  if (floats) for (let i = 0; i < floats.length; i++) w.floatField(f.floats, floats[i]!);
   p(f.ints);
-  for (const v of a.ints ?? []) w.int64Field(f.ints, v);
+  const ints = a.ints;
+  if (ints) for (let i = 0; i < ints.length; i++) w.int64Field(f.ints, ints[i]!);
   p(f.strings);
-  for (const s of a.strings ?? []) w.bytesField(f.strings, s);
+  if (a.strings) for (const s of a.strings) w.bytesField(f.strings, s);
   p(f.tensors);
-  for (const x of a.tensors ?? []) w.messageField(f.tensors, (c) => writeTensor(c, x, options));
+  if (a.tensors) for (const x of a.tensors) w.messageField(f.tensors, (c) => writeTensor(c, x, options));
   p(f.graphs);
-  for (const x of a.graphs ?? []) w.messageField(f.graphs, (c) => writeGraph(c, x, options));
+  if (a.graphs) for (const x of a.graphs) w.messageField(f.graphs, (c) => writeGraph(c, x, options));
   p(f.doc_string);
   if (a.docString !== undefined) w.stringField(f.doc_string, a.docString);
   p(f.type);

@@ -64,37 +64,50 @@ export function inferShapes(model: Model, file: string, known?: InferredShapes):
   for (const t of graph.initializers) if (t.name) shapes.set(t.name, { ...tensorShape(t), elemType: typeOf(t.name) });
   for (const [name, dims] of inputDims(model, file)) shapes.set(name, { dims, elemType: typeOf(name) });
 
-  for (const node of topologicalOrder(graph)) {
+  // One context for every node, reading the node being inferred (`node` below): a context and its
+  // functions made per node were thousands of objects a graph, most of this loop before V8 optimizes it.
+  let node: Node = graph.nodes[0]!;
+  const versions = new Map<string, number>();
+  const fail = (reason: string): never => cannot(file, node, reason);
+  const present = (i: number) => node.inputs[i] !== undefined && node.inputs[i] !== '';
+  const shape = (i: number): ValueShape => {
+    if (!present(i)) return fail(`its input ${i} is missing`);
+    return shapes.get(node.inputs[i]!) ?? fail(`the shape of its input '${node.inputs[i]}' is unknown`);
+  };
+  const values = (i: number, role: string): readonly Dim[] => {
+    const v = shape(i).values;
+    if (v === undefined) fail(`its ${role} ('${node.inputs[i]}') is computed from values known only when the model runs`);
+    return v!;
+  };
+  const context: ShapeContext = {
+    get node() {
+      return node;
+    },
+    get opset() {
+      const domain = node.domain ?? '';
+      let version = versions.get(domain);
+      if (version === undefined) versions.set(domain, (version = opset(model, domain) ?? 1));
+      return version;
+    },
+    has: present,
+    shape,
+    dims: (i) => shape(i).dims,
+    rank: (i) => shape(i).dims.length,
+    values,
+    ints: (i, role) =>
+      values(i, role).map((d) => {
+        const n = asConstant(d);
+        if (n === undefined) fail(`its ${role} ('${node.inputs[i]}') holds ${toString(d)}, which depends on the input size`);
+        return n!;
+      }),
+    fail,
+  };
+
+  for (const next of topologicalOrder(graph)) {
+    node = next;
     if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;
     const rule = shapeRules.get(opKey(node));
     if (rule === undefined) cannot(file, node, `adapterc has no shape rule for ${opKey(node)}`);
-    const fail = (reason: string): never => cannot(file, node, reason);
-    const present = (i: number) => node.inputs[i] !== undefined && node.inputs[i] !== '';
-    const shape = (i: number): ValueShape => {
-      if (!present(i)) return fail(`its input ${i} is missing`);
-      return shapes.get(node.inputs[i]!) ?? fail(`the shape of its input '${node.inputs[i]}' is unknown`);
-    };
-    const values = (i: number, role: string): readonly Dim[] => {
-      const v = shape(i).values;
-      if (v === undefined) fail(`its ${role} ('${node.inputs[i]}') is computed from values known only when the model runs`);
-      return v!;
-    };
-    const context: ShapeContext = {
-      node,
-      opset: opset(model, node.domain ?? '') ?? 1,
-      has: present,
-      shape,
-      dims: (i) => shape(i).dims,
-      rank: (i) => shape(i).dims.length,
-      values,
-      ints: (i, role) =>
-        values(i, role).map((d) => {
-          const n = asConstant(d);
-          if (n === undefined) fail(`its ${role} ('${node.inputs[i]}') holds ${toString(d)}, which depends on the input size`);
-          return n!;
-        }),
-      fail,
-    };
     const outputs = rule!(context);
     node.outputs.forEach((name, k) => {
       const out = outputs[k];

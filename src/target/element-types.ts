@@ -90,7 +90,8 @@ function signatureOf(node: Node, domain: string, version: number, inputs: readon
   const key = domain === '' ? node.opType : `${domain}\0${node.opType}`;
   let seen = signaturesByOp.get(key);
   if (seen === undefined) signaturesByOp.set(key, (seen = []));
-  for (const s of seen) {
+  for (let i = 0; i < seen.length; i++) {
+    const s = seen[i]!;
     if (s.version === version && s.outputs.length === node.outputs.length && s.attributes === attributes && sameTypes(s.inputs, inputs)) return s;
   }
   const made: Signature = { domain, opType: node.opType, version, inputs, outputs: bindOutputTypes(node, domain, version, inputs, bound), attributes };
