@@ -5,7 +5,7 @@
  */
 import type { Initializer } from '../check/plan.js';
 import { makeTensor, type Tensor } from '../ir/index.js';
-import { fillNormal, streamFor } from '../util/prng.js';
+import { fillNormal, nextNormal, streamFor } from '../util/prng.js';
 
 /** normal(0, std²), values beyond ±truncate·std redrawn (TensorFlow's truncated_normal). */
 export function normalTensor(seed: number, name: string, dims: readonly number[], std: number, truncate?: number): Tensor {
@@ -15,15 +15,8 @@ export function normalTensor(seed: number, name: string, dims: readonly number[]
   fillNormal(values, rng, std);
   if (truncate !== undefined) {
     const limit = truncate * std;
-    // One draw at a time, as normalSamples(rng, 1, std) draws, into one scratch value: about one
-    // value in twenty is redrawn, and an array per redraw was a tenth of a BERT-base compile's init.
-    const redraw = new Float32Array(1);
-    for (let i = 0; i < count; i++) {
-      while (Math.abs(values[i]!) > limit) {
-        fillNormal(redraw, rng, std);
-        values[i] = redraw[0]!;
-      }
-    }
+    // One draw at a time, as normalSamples(rng, 1, std) draws (about one value in twenty).
+    for (let i = 0; i < count; i++) while (Math.abs(values[i]!) > limit) values[i] = nextNormal(rng, std);
   }
   return makeTensor(name, dims, values);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { fillNormal, fnv1a32, lnUnit, normalSamples, streamFor, streamSeed, uniformInt, Xoshiro128, type Uint32Source } from '../../src/util/prng.js';
+import { fillNormal, fnv1a32, lnUnit, nextNormal, normalSamples, streamFor, streamSeed, uniformInt, Xoshiro128, type Uint32Source } from '../../src/util/prng.js';
 
 /** xoshiro128** from an explicit state, to check against the reference implementation's output. */
 function fromState(state: [number, number, number, number]): Uint32Source {
@@ -59,6 +59,17 @@ describe('normal samples', () => {
     const beyond = values.filter((v) => Math.abs(v) > 0.04).length / values.length;
     expect(beyond).toBeGreaterThan(0.042);
     expect(beyond).toBeLessThan(0.049);
+  });
+
+  test('nextNormal is the value fillNormal stores for one element, drawing as much of the stream', () => {
+    const a = streamFor(4, 'one');
+    const b = streamFor(4, 'one');
+    const one = new Float32Array(1);
+    for (let i = 0; i < 2000; i++) {
+      fillNormal(one, b, 0.5);
+      expect(nextNormal(a, 0.5)).toBe(one[0]);
+    }
+    expect(a.nextUint32()).toBe(b.nextUint32());
   });
 
   test('fill a sub-range and leave the rest untouched', () => {
