@@ -116,14 +116,11 @@ function writeGraph(w: Writer, g: Graph, options: EncodeOptions): void {
   p(f.node);
   // Indexed loops over nodes and their names (see forEachGraph in ir/walk.ts): a model is encoded
   // once, mostly before V8 optimizes this, and an interpreted for-of allocates per element.
-  for (let i = 0; i < g.nodes.length; i++) {
-    const n = g.nodes[i]!;
-    w.messageField(f.node, (c) => writeNode(c, n, options));
-  }
+  for (let i = 0; i < g.nodes.length; i++) w.messageFieldOf(f.node, writeNode, g.nodes[i]!, options);
   p(f.name);
   if (g.name !== undefined) w.stringField(f.name, g.name);
   p(f.initializer);
-  for (const t of g.initializers) w.messageField(f.initializer, (c) => writeTensor(c, t, options));
+  for (let i = 0; i < g.initializers.length; i++) w.messageFieldOf(f.initializer, writeTensor, g.initializers[i]!, options);
   p(f.doc_string);
   if (g.docString !== undefined) w.stringField(f.doc_string, g.docString);
   p(f.input);
@@ -147,10 +144,7 @@ function writeNode(w: Writer, n: Node, options: EncodeOptions): void {
   p(f.op_type);
   w.stringField(f.op_type, n.opType);
   p(f.attribute);
-  for (let i = 0; i < n.attributes.length; i++) {
-    const a = n.attributes[i]!;
-    w.messageField(f.attribute, (c) => writeAttribute(c, a, options));
-  }
+  for (let i = 0; i < n.attributes.length; i++) w.messageFieldOf(f.attribute, writeAttribute, n.attributes[i]!, options);
   p(f.doc_string);
   if (n.docString !== undefined) w.stringField(f.doc_string, n.docString);
   p(f.domain);

@@ -387,13 +387,21 @@ export class Writer {
    * over the gap's unused bytes. No writer per message, and no copy per nesting level.
    */
   messageField(field: number, write: (w: Writer) => void): void {
+    this.messageFieldOf(field, write, undefined, undefined);
+  }
+
+  /**
+   * `messageField` with `write`'s arguments passed along rather than captured: no function made
+   * per message, for the loops that write a message per node or attribute.
+   */
+  messageFieldOf<A, B>(field: number, write: (w: Writer, a: A, b: B) => void, a: A, b: B): void {
     this.tag(field, WireType.LEN);
     this.reserve(LENGTH_SLOT);
     const slot = this.pos;
     const partsBefore = this.done.length;
     this.pos += LENGTH_SLOT;
     const start = this.length;
-    write(this);
+    write(this, a, b);
     const length = this.length - start;
     if (this.done.length === partsBefore) {
       // The message is still in the scratch buffer, right after the gap (which a growing scratch
