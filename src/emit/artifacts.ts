@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import type { Plan } from '../check/plan.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { DataLocation, type Model, type StringEntry, type Tensor } from '../ir/index.js';
-import { externalTensors, hasRawData, isSourceRange, modelSourceFile, writeFileAtomically, writeModel } from '../load/index.js';
+import { externalTensors, hasRawData, isSourceRange, modelSourceFile, sameContents, writeFileAtomically, writeModel } from '../load/index.js';
 import { externalDataEntries, layoutExternalData } from '../load/external.js';
 import { encodeModelParts } from '../load/encode.js';
 import type { AdaptationSummary } from '../rewrite/summary.js';
@@ -129,7 +129,7 @@ export function sameCheckpoint(a: CheckpointParts, b: CheckpointParts): boolean 
     if (isSourceRange(part) || isSourceRange(other)) {
       return isSourceRange(part) && isSourceRange(other) && part.file === other.file && part.offset === other.offset && part.length === other.length;
     }
-    return part === other || Buffer.from(part.buffer, part.byteOffset, part.length).equals(Buffer.from(other.buffer, other.byteOffset, other.length));
+    return part === other || sameContents(part, other);
   });
 }
 

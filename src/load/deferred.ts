@@ -16,6 +16,7 @@ import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { rawByteLength } from '../ir/dtype.js';
 import { elementCount, tensorBytes, tensorLabel } from '../ir/tensor.js';
 import type { Tensor } from '../ir/types.js';
+import { computed, lazyView } from './lazy.js';
 
 /** A file a model's bytes were read from, as it was then. */
 export interface SourceFile {
@@ -123,11 +124,13 @@ export function readRange(range: SourceRange): Uint8Array {
 
 /**
  * A tensor's contents in raw_data layout, for writers that can copy from a file: the file range of
- * a deferred tensor (nothing is read), otherwise `tensorBytes`. Same size check (ADP2017) either way.
+ * a deferred tensor (nothing is read), the bytes of a lazy one (not computed yet: see lazy.ts),
+ * otherwise `tensorBytes`. Same size check (ADP2017) either way.
  */
 export function tensorSource(t: Tensor): Uint8Array | SourceRange {
   const range = deferred.get(t);
-  if (range === undefined) return tensorBytes(t);
+  // A lazy tensor's bytes are handed out not yet computed: writers compute them (lazy.ts).
+  if (range === undefined) return lazyView(t) ?? tensorBytes(t);
   const expected = rawByteLength(t.dataType, elementCount(t));
   if (expected !== undefined && range.length !== expected) {
     throw new AdapterError([diagnostic('ADP2017', { tensor: tensorLabel(t), found: range.length, expected })]);
@@ -144,7 +147,7 @@ const CHUNK = 4 * 1024 * 1024;
  */
 export function forEachChunk(part: WritePart, use: (chunk: Uint8Array) => boolean | void): void {
   if (!isSourceRange(part)) {
-    use(part);
+    use(computed(part));
     return;
   }
   const buffer = new Uint8Array(Math.min(CHUNK, part.length));
@@ -184,7 +187,7 @@ export function sameContents(a: WritePart, b: WritePart): boolean {
       span = other!.subarray(0, chunk.length);
       readRangeInto({ file: b.file, offset: b.offset + done, length: chunk.length }, span);
     } else {
-      span = b.subarray(done, done + chunk.length);
+      span = computed(b).subarray(done, done + chunk.length);
     }
     equal = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).equals(span);
     done += chunk.length;

@@ -16,6 +16,7 @@ import { encodeModelParts } from './encode.js';
 import { changedWhileReading, checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
 import { copyRangesInWorker, type RangeCopy } from './copy-worker.js';
+import { computed } from './lazy.js';
 import { readSparse } from './sparse-read.js';
 
 export type { SourceFile, SourceRange, WritePart } from './deferred.js';
@@ -381,6 +382,8 @@ async function copyRange(target: FileHandle, range: SourceRange, buffer: Buffer)
  * At `handle`'s position, or at `position` if given.
  */
 async function writeAll(handle: FileHandle, parts: readonly Uint8Array[], position?: number): Promise<void> {
+  // A lazy tensor's bytes (lazy.ts) are computed as they are about to be written.
+  for (const part of parts) computed(part);
   const BATCH = 512;
   let queue = parts.filter((p) => p.length > 0);
   let at = position;

@@ -7,6 +7,7 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { isSourceRange, readRange, type SourceRange, type WritePart } from './deferred.js';
+import { computed } from './lazy.js';
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
@@ -436,7 +437,7 @@ export class Writer {
 /** `parts` (of `length` bytes in all) in one buffer, file ranges read. */
 export function joinWriteParts(parts: readonly WritePart[], length: number): Buffer {
   return Buffer.concat(
-    parts.map((p) => (isSourceRange(p) ? readRange(p) : p)),
+    parts.map((p) => (isSourceRange(p) ? readRange(p) : computed(p))),
     length,
   );
 }

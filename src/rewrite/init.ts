@@ -5,29 +5,39 @@
  */
 import type { Initializer } from '../check/plan.js';
 import { makeTensor, type Tensor } from '../ir/index.js';
+import { makeLazy } from '../load/lazy.js';
 import { fillNormal, nextNormal, streamFor } from '../util/prng.js';
 
-/** normal(0, std²), values beyond ±truncate·std redrawn (TensorFlow's truncated_normal). */
+/** normal(0, std²), values beyond ±truncate·std redrawn (TensorFlow's truncated_normal); drawn on first use. */
 export function normalTensor(seed: number, name: string, dims: readonly number[], std: number, truncate?: number): Tensor {
-  const count = dims.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(count);
-  const rng = streamFor(seed, name);
-  fillNormal(values, rng, std);
-  if (truncate !== undefined) {
+  return drawnTensor(name, dims, (values) => {
+    const rng = streamFor(seed, name);
+    fillNormal(values, rng, std);
+    if (truncate === undefined) return;
     const limit = truncate * std;
     // One draw at a time, as normalSamples(rng, 1, std) draws (about one value in twenty).
-    for (let i = 0; i < count; i++) while (Math.abs(values[i]!) > limit) values[i] = nextNormal(rng, std);
-  }
-  return makeTensor(name, dims, values);
+    for (let i = 0; i < values.length; i++) while (Math.abs(values[i]!) > limit) values[i] = nextNormal(rng, std);
+  });
 }
 
-/** U(-bound, bound), from the parameter's own stream. */
+/** U(-bound, bound), from the parameter's own stream; drawn on first use. */
 export function uniformTensor(seed: number, name: string, dims: readonly number[], bound: number): Tensor {
+  return drawnTensor(name, dims, (values) => {
+    const rng = streamFor(seed, name);
+    // (k + 0.5) / 2^32 lies strictly inside (0, 1): exact in doubles, the same on every machine.
+    for (let i = 0; i < values.length; i++) values[i] = ((rng.nextUint32() + 0.5) / 4294967296) * 2 * bound - bound;
+  });
+}
+
+/**
+ * A float32 tensor whose values `draw` writes the first time anything reads them (load/lazy.ts):
+ * the default layout's checkpoint is laid out, and its copy started, before they are drawn.
+ */
+function drawnTensor(name: string, dims: readonly number[], draw: (values: Float32Array) => void): Tensor {
   const values = new Float32Array(dims.reduce((a, b) => a * b, 1));
-  const rng = streamFor(seed, name);
-  // (k + 0.5) / 2^32 lies strictly inside (0, 1): exact in doubles, the same on every machine.
-  for (let i = 0; i < values.length; i++) values[i] = ((rng.nextUint32() + 0.5) / 4294967296) * 2 * bound - bound;
-  return makeTensor(name, dims, values);
+  const tensor = makeTensor(name, dims, values);
+  makeLazy(tensor, tensor.rawData!, () => draw(values));
+  return tensor;
 }
 
 export function constantTensor(name: string, dims: readonly number[], value: number): Tensor {

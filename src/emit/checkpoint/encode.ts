@@ -17,6 +17,7 @@ import { Builder } from 'flatbuffers';
 import { AdapterError, diagnostic } from '../../diagnostics/index.js';
 import { DataLocation, DataType, dataTypeBits, dataTypeName, type Tensor } from '../../ir/index.js';
 import { hasRawData, isSourceRange, readRange, tensorSource, type WritePart } from '../../load/index.js';
+import { computed } from '../../load/lazy.js';
 import { joinWriteParts } from '../../load/wire.js';
 import {
   CHECKPOINT_FIELDS,
@@ -160,7 +161,7 @@ export function encodeCheckpointParts(input: CheckpointInput, options: EncodeChe
  */
 function byteVector(b: Builder, source: WritePart, placed: Placed[], name?: string): number {
   if (source.length < BY_REFERENCE) {
-    const bytes = isSourceRange(source) ? readRange(source) : source;
+    const bytes = isSourceRange(source) ? readRange(source) : computed(source);
     const offset = b.createByteVector(bytes);
     // The data starts right after the 4-byte length prefix that endVector just wrote.
     placed.push({ ...(name === undefined ? {} : { name }), position: b.dataBuffer().capacity() - offset + 4, length: bytes.length });
