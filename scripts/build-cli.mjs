@@ -13,7 +13,7 @@
 // - src/util/import-module.ts: functions V8 restores from a code cache cannot call import()
 //   (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the bundle asks its loader to import for it.
 import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -32,11 +32,14 @@ const replacedModules = {
       resolveDir: path.dirname(oneFile),
       loader: 'js',
     }));
-    // __adaptercImport is the loader's (bin/cli-bundle.js); a bundle loaded as a plain module imports itself.
-    builder.onLoad({ filter: /[\\/]dist[\\/]util[\\/]import-module\.js$/ }, () => ({
-      contents: "export function importModule(specifier) { return typeof __adaptercImport === 'function' ? __adaptercImport(specifier) : import(specifier); }",
-      loader: 'js',
-    }));
+    // The module as compiled, its one import() going through __adaptercImport, the loader's
+    // (bin/cli-bundle.js); a bundle loaded as a plain module imports itself.
+    builder.onLoad({ filter: /[\\/]dist[\\/]util[\\/]import-module\.js$/ }, (file) => {
+      const source = readFileSync(file.path, 'utf8');
+      const direct = 'return import(specifier);';
+      if (source.split(direct).length !== 2) throw new Error(`build-cli: ${file.path} no longer has exactly one '${direct}' to replace`);
+      return { contents: source.replace(direct, "return typeof __adaptercImport === 'function' ? __adaptercImport(specifier) : import(specifier);"), loader: 'js' };
+    });
   },
 };
 

@@ -25,6 +25,19 @@ export function opset(model: Model, domain = ''): number | undefined {
   return model.opsetImports.find((o) => sameDomain(o.domain, domain))?.version;
 }
 
+/**
+ * `opset(model, domain) ?? 1`, looked up once per domain: for loops that ask for every node. The
+ * model's imports must not change while it is used.
+ */
+export function opsetLookup(model: Model): (domain: string) => number {
+  const versions = new Map<string, number>();
+  return (domain) => {
+    let version = versions.get(domain);
+    if (version === undefined) versions.set(domain, (version = opset(model, domain) ?? 1));
+    return version;
+  };
+}
+
 /** Imports `domain` at `version`, or raises an existing import of it to `version`. */
 export function requireOpset(model: Model, domain: string, version: number): void {
   const existing = model.opsetImports.find((o) => sameDomain(o.domain, domain));
@@ -63,6 +76,15 @@ export function hasSubgraphs(node: Node): boolean {
   const attributes = node.attributes;
   for (let i = 0; i < attributes.length; i++) if (attributes[i]!.g !== undefined || (attributes[i]!.graphs?.length ?? 0) > 0) return true;
   return false;
+}
+
+/**
+ * The names a node reads, for loops over thousands of nodes: its own `inputs` array (with any ''
+ * placeholders, which callers skip) when it captures nothing, as nearly every node, so that no
+ * array is made for it; `valuesReadBy` otherwise.
+ */
+export function readNames(node: Node): readonly string[] {
+  return hasSubgraphs(node) ? valuesReadBy(node) : node.inputs;
 }
 
 /** Every value a node reads: its inputs (without the '' placeholders) and its captured values. */
@@ -130,7 +152,7 @@ export function indexGraph(graph: Graph): EditableGraphIndex {
       const out = node.outputs[i]!;
       if (out !== '' && !producer.has(out)) producer.set(out, node);
     }
-    const reads = hasSubgraphs(node) ? valuesReadBy(node) : node.inputs;
+    const reads = readNames(node);
     for (let i = 0; i < reads.length; i++) {
       const name = reads[i]!;
       if (name === '') continue;

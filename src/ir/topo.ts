@@ -5,7 +5,7 @@
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { nodeLabel } from './attributes.js';
-import { hasSubgraphs, valuesReadBy } from './navigate.js';
+import { readNames, valuesReadBy } from './navigate.js';
 import type { Graph, Node } from './types.js';
 
 /**
@@ -32,7 +32,7 @@ export function topologicalOrder(graph: Graph): Node[] {
   const dependents: number[][] = nodes.map(() => []);
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
-    const reads = hasSubgraphs(node) ? valuesReadBy(node) : node.inputs;
+    const reads = readNames(node);
     for (let k = 0; k < reads.length; k++) {
       const p = reads[k] === '' ? undefined : producerIndex.get(reads[k]!);
       if (p === undefined) continue;
@@ -71,8 +71,7 @@ function inFileOrder(nodes: readonly Node[]): boolean {
   const early: string[] = [];
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
-    // Most nodes capture nothing: their inputs are all they read, with no array made for them.
-    const reads = hasSubgraphs(node) ? valuesReadBy(node) : node.inputs;
+    const reads = readNames(node);
     for (let i = 0; i < reads.length; i++) {
       const name = reads[i]!;
       if (name !== '' && !before.has(name)) early.push(name);

@@ -16,7 +16,7 @@ import { AdapterError, diagnostic } from '../diagnostics/index.js';
 import { rawByteLength } from '../ir/dtype.js';
 import { elementCount, tensorBytes, tensorLabel } from '../ir/tensor.js';
 import type { Tensor } from '../ir/types.js';
-import { computed, lazyView } from './lazy.js';
+import { computed, lazyView, rawDataOnRead } from './lazy.js';
 
 /** A file a model's bytes were read from, as it was then. */
 export interface SourceFile {
@@ -50,10 +50,9 @@ let reads = 0;
 export function deferTensorData(t: Tensor, range: SourceRange, into?: Uint8Array): void {
   let bytes: Uint8Array | undefined;
   deferred.set(t, range);
-  Object.defineProperty(t, 'rawData', {
-    configurable: true,
-    enumerable: true,
-    get(): Uint8Array {
+  rawDataOnRead(
+    t,
+    () => {
       if (bytes === undefined) {
         reads++;
         const target = into ?? new Uint8Array(range.length);
@@ -62,11 +61,8 @@ export function deferTensorData(t: Tensor, range: SourceRange, into?: Uint8Array
       }
       return bytes;
     },
-    set(value: Uint8Array | undefined): void {
-      deferred.delete(t);
-      Object.defineProperty(t, 'rawData', { configurable: true, enumerable: true, writable: true, value });
-    },
-  });
+    () => deferred.delete(t),
+  );
 }
 
 /** The file range of a tensor whose bytes were deferred (read or not since), without reading them. */

@@ -14,6 +14,22 @@ import type { Tensor } from '../ir/types.js';
 const viewOf = new WeakMap<Tensor, Uint8Array>();
 const computeOf = new WeakMap<Uint8Array, () => void>();
 
+/**
+ * Makes `t.rawData` an accessor: reading it calls `read`; setting it makes it a plain property with
+ * the value set, after `replaced` is called. Deferred (deferred.ts) and lazy tensors are made so.
+ */
+export function rawDataOnRead(t: Tensor, read: () => Uint8Array, replaced: () => void): void {
+  Object.defineProperty(t, 'rawData', {
+    configurable: true,
+    enumerable: true,
+    get: read,
+    set(value: Uint8Array | undefined): void {
+      replaced();
+      Object.defineProperty(t, 'rawData', { configurable: true, enumerable: true, writable: true, value });
+    },
+  });
+}
+
 /** Makes `t.rawData` (the bytes `view`) computed by `compute` the first time anything reads it. Setting `rawData` replaces them. */
 export function makeLazy(t: Tensor, view: Uint8Array, compute: () => void): void {
   const once = (): void => {
@@ -22,19 +38,17 @@ export function makeLazy(t: Tensor, view: Uint8Array, compute: () => void): void
   };
   viewOf.set(t, view);
   computeOf.set(view, once);
-  Object.defineProperty(t, 'rawData', {
-    configurable: true,
-    enumerable: true,
-    get(): Uint8Array {
+  rawDataOnRead(
+    t,
+    () => {
       once();
       return view;
     },
-    set(value: Uint8Array | undefined): void {
+    () => {
       viewOf.delete(t);
       computeOf.delete(view);
-      Object.defineProperty(t, 'rawData', { configurable: true, enumerable: true, writable: true, value });
     },
-  });
+  );
 }
 
 /** The bytes of a lazy tensor, computed or not yet: for writers, which call `computed` before reading them. */

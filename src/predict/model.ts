@@ -13,7 +13,7 @@ import { mergeFromFolder, openArtifactsFolder } from '../export/index.js';
 import { DataType, elemTypeOf, shapeOf, type Model } from '../ir/index.js';
 import { DEFERRED_FROM, encodeModel, readModel } from '../load/index.js';
 import { positionTableRows, type ModelInput } from '../train/artifacts.js';
-import { importModule } from '../util/import-module.js';
+import { importOnnxruntimeNode } from '../util/import-module.js';
 
 export interface Predictor {
   readonly session: Ort.InferenceSession;
@@ -66,7 +66,7 @@ export async function openPredictor(given: string): Promise<Predictor> {
     throw unusable(given, `its first output${first ? ` '${first.name}' [${(dims ?? []).join(', ')}]` : ''} is not [batch, classes] scores or a [batch] value`, 'export the model with its classifier head (adapterc export, without --without-head)');
   }
   const positions = positionTableRows(model.graph.initializers);
-  const ort = await importModule<typeof import('onnxruntime-node')>('onnxruntime-node');
+  const ort = await importOnnxruntimeNode();
   // A folder's merged model exists only in memory; a file is loaded by onnxruntime itself.
   const session = folder ? await ort.InferenceSession.create(encodeModel(model), { logSeverityLevel: 4 }) : await ort.InferenceSession.create(given, { logSeverityLevel: 4 });
   return {

@@ -10,7 +10,7 @@ import { accuracy, pearson, spearman } from '../train/metrics.js';
 import type { WordPieceTokenizer } from '../train/tokenizer.js';
 import { feedType } from '../runtime/ort-training.js';
 import type { Predictor } from './model.js';
-import { importModule } from '../util/import-module.js';
+import { importOnnxruntimeNode } from '../util/import-module.js';
 
 export const PREDICT_DEFAULTS = { batchSize: 32, maxLength: 128 } as const;
 
@@ -41,7 +41,7 @@ function softmax(row: Float32Array): number[] {
 }
 
 export async function predictTexts(predictor: Predictor, tokenizer: WordPieceTokenizer, texts: readonly string[], options: PredictOptions = {}): Promise<Prediction[]> {
-  const ort = await importModule<typeof import('onnxruntime-node')>('onnxruntime-node');
+  const ort = await importOnnxruntimeNode();
   const maxLength = maxLengthFor(predictor, options.maxLength);
   const batchSize = options.batchSize ?? PREDICT_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new AdapterError([diagnostic('ADP5103', { option: 'batch-size', value: String(batchSize), reason: 'it must be a whole number of at least 1' }, undefined, 'give e.g. --batch-size 32')]);

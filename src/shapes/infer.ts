@@ -10,7 +10,7 @@
  * A node whose shape cannot be inferred stops with ADP3002, naming the node, its op and why.
  */
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
-import { nodeLabel, opKey, opset, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
+import { nodeLabel, opKey, opsetLookup, shapeOf, topologicalOrder, type Model, type Node } from '../ir/index.js';
 import { inferElementTypes, ORT_NAMES } from '../target/element-types.js';
 import { asConstant, BATCH, constant, evaluate, isSymbolic, SEQUENCE, symbol, toString, type Dim } from './dim.js';
 import type { ShapeContext, ValueShape } from './rule.js';
@@ -67,7 +67,7 @@ export function inferShapes(model: Model, file: string, known?: InferredShapes):
   // One context for every node, reading the node being inferred (`node` below): a context and its
   // functions made per node were thousands of objects a graph, most of this loop before V8 optimizes it.
   let node: Node = graph.nodes[0]!;
-  const versions = new Map<string, number>();
+  const opsetOf = opsetLookup(model);
   const fail = (reason: string): never => cannot(file, node, reason);
   const present = (i: number) => node.inputs[i] !== undefined && node.inputs[i] !== '';
   const shape = (i: number): ValueShape => {
@@ -84,10 +84,7 @@ export function inferShapes(model: Model, file: string, known?: InferredShapes):
       return node;
     },
     get opset() {
-      const domain = node.domain ?? '';
-      let version = versions.get(domain);
-      if (version === undefined) versions.set(domain, (version = opset(model, domain) ?? 1));
-      return version;
+      return opsetOf(node.domain ?? '');
     },
     has: present,
     shape,

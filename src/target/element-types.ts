@@ -5,7 +5,7 @@
  * constraint is bound to by the inputs); the few constraints an attribute decides (Cast's `to`) are
  * listed here. An op without a schema passes its first known input type on.
  */
-import { attrInt, DataType, dataTypeName, elemTypeOf, getAttribute, isDefaultDomain, opset, topologicalOrder, type Model, type Node, type ValueInfo } from '../ir/index.js';
+import { attrInt, DataType, dataTypeName, elemTypeOf, getAttribute, isDefaultDomain, opsetLookup, topologicalOrder, type Model, type Node, type ValueInfo } from '../ir/index.js';
 import { isSequenceOf } from '../emit/optimizer.js';
 import { bindConstraints, findSchema, formalAt } from './schemas.js';
 
@@ -139,17 +139,14 @@ export function inferElementTypes(model: Model, known?: ReadonlyMap<string, stri
     const t = declaredType(v);
     if (t !== undefined) types.set(v.name, t);
   }
-  // The model's opset per domain, looked up once rather than per node.
-  const versions = new Map<string, number>();
+  const opsetOf = opsetLookup(model);
   for (const node of topologicalOrder(graph)) {
     if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;
     // Indexed, as the loops over nodes in ir/walk.ts: this runs mostly before V8 optimizes it.
     const inputs = new Array<string | undefined>(node.inputs.length);
     for (let i = 0; i < inputs.length; i++) inputs[i] = node.inputs[i] ? types.get(node.inputs[i]!) : undefined;
     const domain = isDefaultDomain(node.domain) ? '' : node.domain!;
-    let version = versions.get(domain);
-    if (version === undefined) versions.set(domain, (version = opset(model, domain) ?? 1));
-    const signature = signatureOf(node, domain, version, inputs);
+    const signature = signatureOf(node, domain, opsetOf(domain), inputs);
     for (let i = 0; i < node.outputs.length; i++) {
       const out = node.outputs[i]!;
       const t = signature.outputs[i];

@@ -10,3 +10,8 @@
 export function importModule<T>(specifier: string): Promise<T> {
   return import(specifier) as Promise<T>;
 }
+
+/** onnxruntime-node, for train's step runtime and predict. */
+export function importOnnxruntimeNode(): Promise<typeof import('onnxruntime-node')> {
+  return importModule('onnxruntime-node');
+}

@@ -20,7 +20,7 @@ import { feedType, type Feeds, type Outputs, type TensorData } from '../../runti
 import type { StepInterface } from '../../step/step-model.js';
 import type { ArtifactsInfo } from '../artifacts.js';
 import type { TrainingRuntime } from './runtime.js';
-import { importModule } from '../../util/import-module.js';
+import { importOnnxruntimeNode } from '../../util/import-module.js';
 
 export interface StepRuntimeOptions {
   /** The run's number of optimizer steps (a linear schedule spans them). */
@@ -43,7 +43,7 @@ export function stepInterfaceOf(info: ArtifactsInfo): StepInterface {
 }
 
 export async function openStepRuntime(info: ArtifactsInfo, options: StepRuntimeOptions): Promise<TrainingRuntime> {
-  const ort = await importModule<typeof import('onnxruntime-node')>('onnxruntime-node');
+  const ort = await importOnnxruntimeNode();
   const step = stepInterfaceOf(info);
   const values = new Map<string, Float32Array>();
   for (const t of info.checkpoint.trainable) values.set(t.name!, readFloat32(t).slice());
