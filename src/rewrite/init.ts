@@ -6,17 +6,14 @@
 import type { Initializer } from '../check/plan.js';
 import { makeTensor, type Tensor } from '../ir/index.js';
 import { makeLazy } from '../load/lazy.js';
-import { fillNormal, nextNormal, streamFor } from '../util/prng.js';
+import { fillTruncatedNormal } from '../util/normal-wasm.js';
+import { streamFor } from '../util/prng.js';
 
 /** normal(0, std²), values beyond ±truncate·std redrawn (TensorFlow's truncated_normal); drawn on first use. */
 export function normalTensor(seed: number, name: string, dims: readonly number[], std: number, truncate?: number): Tensor {
   return drawnTensor(name, dims, (values) => {
-    const rng = streamFor(seed, name);
-    fillNormal(values, rng, std);
-    if (truncate === undefined) return;
-    const limit = truncate * std;
-    // One draw at a time, as normalSamples(rng, 1, std) draws (about one value in twenty).
-    for (let i = 0; i < values.length; i++) while (Math.abs(values[i]!) > limit) values[i] = nextNormal(rng, std);
+    // fillNormal, then values beyond the limit redrawn one at a time (about one in twenty), in WebAssembly.
+    fillTruncatedNormal(values, streamFor(seed, name), std, truncate === undefined ? Infinity : truncate * std);
   });
 }
 

@@ -35,6 +35,15 @@ export class Xoshiro128 implements Uint32Source {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 0x9e3779b9;
   }
 
+  /** The four state words: the stream continues from them elsewhere (normal-wasm.ts) and back. */
+  get state(): readonly [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  set state(words: readonly [number, number, number, number]) {
+    [this.s0, this.s1, this.s2, this.s3] = words;
+  }
+
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
     const t = this.s1 << 9;
