@@ -16,7 +16,7 @@ import { ARTIFACTS, BASE_DATA, encodeArtifactCheckpoint, prepareArtifacts, write
 import { ADAPTED_MODEL, writeInferenceModel } from '../emit/inference.js';
 import { buildTrainingGraphs, checkpointParameters, isParameter, type Layout } from '../emit/training-graphs.js';
 import { cloneModel, elementCount } from '../ir/index.js';
-import { DEFERRED_FROM, readModel } from '../load/index.js';
+import { DEFERRED_FROM, readModel, withCopyWorkerAhead } from '../load/index.js';
 import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { summarize, type AdaptationSummary } from '../rewrite/summary.js';
 import { STEP_ARTIFACTS } from '../step/step-model.js';
@@ -67,7 +67,13 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const specFile = inputPath(cwd, options.spec);
   const modelFile = inputPath(cwd, options.model);
   const out = options.out === undefined ? path.join(path.dirname(modelFile), `${path.basename(modelFile, '.onnx')}.${path.basename(specFile, '.adp')}`) : inputPath(cwd, options.out);
+  const paths = { specFile, modelFile, out };
+  // The default layout's checkpoint copies the model's weights on a worker thread: started now,
+  // its start-up overlaps checking the spec and reading the model.
+  return layout === 'default' && !options.inference ? withCopyWorkerAhead(modelFile, () => compileFiles(options, layout, paths)) : compileFiles(options, layout, paths);
+}
 
+async function compileFiles(options: CompileOptions, layout: Layout, { specFile, modelFile, out }: { specFile: string; modelFile: string; out: string }): Promise<CompileResult> {
   // check
   const importRoots = (options.importRoots ?? []).map((r) => inputPath(options.cwd, r));
   const checked = stage('check spec', () => checkSpecFile(specFile, undefined, { importRoots }));

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, statSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdapterError, diagnostic } from '../diagnostics/index.js';
@@ -15,7 +15,7 @@ import { decodeModel, MAX_MODEL_BYTES } from './bytes.js';
 import { encodeModelParts } from './encode.js';
 import { changedWhileReading, checkUnchanged, deferredRange, deferTensorData, isSourceRange, readRangeInto, type SourceFile, type SourceRange, type WritePart } from './deferred.js';
 import { externalTensors, layoutExternalData, resolveExternalData } from './external.js';
-import { copyRangesInWorker, type RangeCopy } from './copy-worker.js';
+import { copyRangesInWorker, prestartCopyWorker, stopPrestartedCopyWorker, type RangeCopy } from './copy-worker.js';
 import { computed } from './lazy.js';
 import { readSparse } from './sparse-read.js';
 
@@ -302,6 +302,27 @@ export async function writeFileAtomically(path: string, parts: readonly WritePar
 
 /** File ranges of at least this many bytes in all are copied by a worker thread (`copy-worker.ts`). */
 const WORKER_FROM = 32 * 1024 * 1024;
+
+/**
+ * Runs `body` with the copying worker started ahead (`prestartCopyWorker`) when `source` is large
+ * enough that copying from it will take one: the caller is about to write a file that holds most of
+ * it. The worker is ended afterwards if nothing used it.
+ */
+export async function withCopyWorkerAhead<T>(source: string, body: () => Promise<T>): Promise<T> {
+  let size = 0;
+  try {
+    size = statSync(source).size;
+  } catch {
+    // Reading the file will say what is wrong with it.
+  }
+  if (size < WORKER_FROM) return body();
+  prestartCopyWorker();
+  try {
+    return await body();
+  } finally {
+    void stopPrestartedCopyWorker();
+  }
+}
 
 /**
  * Writes `parts` in order into the new, empty file `handle`: as `writeParts` does, except that

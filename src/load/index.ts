@@ -1,5 +1,5 @@
 /** Reading and writing .onnx files (see files.ts), and models in memory (see bytes.ts). */
-export { copySourceFile, DEFERRED_FROM, modelSourceFile, readModel, sourceRange, writeModel, writeFileAtomically, writeParts, type ReadOptions, type SourceFile, type SourceRange, type WriteOptions, type WritePart } from './files.js';
+export { copySourceFile, DEFERRED_FROM, modelSourceFile, readModel, sourceRange, writeModel, writeFileAtomically, writeParts, type ReadOptions, type SourceFile, type SourceRange, type WriteOptions, type WritePart, withCopyWorkerAhead } from './files.js';
 export { deferredRange, deferredReads, forEachChunk, hasRawData, isSourceRange, readRange, sameContents, tensorSource } from './deferred.js';
 export { decodeModel, encodeModel, MAX_MODEL_BYTES } from './bytes.js';
 export type { EncodeOptions } from './encode.js';

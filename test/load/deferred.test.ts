@@ -13,7 +13,8 @@ import { sameCheckpoint, writeArtifacts, type SharedBase, type WriteCheckpointEa
 import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts } from '../../src/emit/checkpoint/index.js';
 import { isParameter } from '../../src/emit/training-graphs.js';
 import { tensorBytes, type Model, type Tensor } from '../../src/ir/index.js';
-import { deferredRange, deferredReads, isSourceRange, readModel, sourceRange, tensorSource, writeFileAtomically, type WritePart } from '../../src/load/index.js';
+import { copyWorkers, prestartCopyWorker, stopPrestartedCopyWorker } from '../../src/load/copy-worker.js';
+import { deferredRange, deferredReads, isSourceRange, readModel, sourceRange, tensorSource, withCopyWorkerAhead, writeFileAtomically, type WritePart } from '../../src/load/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { cli } from '../helpers/cli.js';
 import { writeExternalDataModel } from '../helpers/external-model.js';
@@ -155,6 +156,33 @@ describe('writing file ranges', () => {
       await writeFileAtomically(out, parts, false);
       expect(deferredReads()).toBe(before);
       expect(readFileSync(out).equals(Buffer.concat(expected))).toBe(true);
+    });
+
+    it('uses a worker started ahead (withCopyWorkerAhead) for the copy, and ends one nothing used', async () => {
+      const big = model.graph.initializers.find((t) => (deferredRange(t)?.length ?? 0) > 32 * 1024 * 1024)!;
+      const source = readFileSync(file);
+      const range = deferredRange(big)!;
+      const out = join(scratch, 'ahead.bin');
+      const before = copyWorkers().started;
+      const seen: { started: number; waiting: boolean }[] = [];
+      await withCopyWorkerAhead(file, async () => {
+        seen.push(copyWorkers());
+        await writeFileAtomically(out, [new Uint8Array(8).fill(7), tensorSource(big)], false);
+        seen.push(copyWorkers());
+      });
+      // One worker: waiting before the copy, then taken by it.
+      expect(seen).toEqual([{ started: before + 1, waiting: true }, { started: before + 1, waiting: false }]);
+      expect(readFileSync(out).equals(Buffer.concat([new Uint8Array(8).fill(7), source.subarray(range.offset, range.offset + range.length)]))).toBe(true);
+      // Unused: ended when the body ends, also when it fails.
+      await expect(withCopyWorkerAhead(file, () => Promise.reject(new Error('failed early')))).rejects.toThrow('failed early');
+      expect(copyWorkers()).toEqual({ started: before + 2, waiting: false });
+      prestartCopyWorker();
+      expect(copyWorkers().waiting).toBe(true);
+      await stopPrestartedCopyWorker();
+      expect(copyWorkers().waiting).toBe(false);
+      // A small source (under the worker's threshold) starts none.
+      await withCopyWorkerAhead(synthetic('small-ahead.onnx', 3), async () => seen.push(copyWorkers()));
+      expect(seen[2]).toEqual({ started: before + 3, waiting: false });
     });
 
     /** Blocks this thread (as compile's stages do) until `file`'s size reaches `size` or 20 s pass; returns its size then. */
