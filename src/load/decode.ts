@@ -51,8 +51,10 @@ function readFields<F extends string>(
 ): void {
   while (!r.done) {
     const start = r.pos;
-    const { field, wireType } = r.tag();
-    const modelled = schema.accepts.get(field)?.includes(wireType) ?? false;
+    const tag = r.tagNumber();
+    const field = Math.floor(tag / 8);
+    const wireType = tag & 7;
+    const modelled = schema.acceptsTag.has(tag);
     observe?.(field, modelled);
     if (modelled) {
       onField(field, wireType);

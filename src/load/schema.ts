@@ -17,6 +17,8 @@ export interface MessageSchema<F extends string> {
   readonly accepts: ReadonlyMap<number, readonly number[]>;
   /** Every field number onnx.proto defines for this message, modelled or not. */
   readonly known: ReadonlySet<number>;
+  /** The tags (field number * 8 + wire type) of `accepts`: what the decoder reads, looked up once per field. */
+  readonly acceptsTag: ReadonlySet<number>;
 }
 
 function schema<F extends string>(
@@ -31,7 +33,8 @@ function schema<F extends string>(
     accepts.set(number, wireTypes);
   }
   const known = new Set([...accepts.keys(), ...Object.values(keptVerbatim)]);
-  return { name, field, accepts, known };
+  const acceptsTag = new Set([...accepts].flatMap(([number, wireTypes]) => wireTypes.map((wireType) => number * 8 + wireType)));
+  return { name, field, accepts, known, acceptsTag };
 }
 
 // Repeated scalars may arrive packed (one LEN field) or unpacked (one field per value), whatever

@@ -9,6 +9,13 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { isSourceRange, readRange, type SourceRange, type WritePart } from './deferred.js';
 import { computed } from './lazy.js';
 
+declare global {
+  interface Buffer {
+    /** UTF-8 text of bytes [start, end), invalid bytes replaced by U+FFFD: what toString('utf8', start, end) calls. Node has it; its types do not declare it. */
+    utf8Slice(start: number, end: number): string;
+  }
+}
+
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
 /**
@@ -135,14 +142,18 @@ export class Reader {
 
   /** A field tag: the field number and the wire type. */
   tag(): { field: number; wireType: number } {
+    const tag = this.tagNumber();
+    return { field: Math.floor(tag / 8), wireType: tag & 7 };
+  }
+
+  /** A field tag as one number (field number * 8 + wire type), checked as `tag` checks it: no object made per field. */
+  tagNumber(): number {
     const start = this.pos;
     const tag = this.varint32('tag');
-    const field = Math.floor(tag / 8);
-    const wireType = tag & 7;
-    if (field === 0 || tag > 0xffffffff || wireType > 5) {
+    if (tag < 8 || tag > 0xffffffff || (tag & 7) > 5) {
       throw new WireError('malformed', `byte ${start} does not start a valid protobuf field`, start);
     }
-    return { field, wireType };
+    return tag;
   }
 
   /** The length prefix of a length-delimited field. */
@@ -172,9 +183,15 @@ export class Reader {
   /** A length-delimited UTF-8 string; invalid UTF-8 is refused rather than silently replaced. */
   string(): string {
     const start = this.pos;
-    const bytes = this.bytes();
-    if (!isUtf8(bytes)) throw new WireError('utf8', 'invalid UTF-8', start);
-    return bytes.toString('utf8');
+    const length = this.length();
+    this.need(length);
+    const from = this.pos;
+    this.pos += length;
+    // Decoded without a view made per string (names are most of a model's fields). Decoding
+    // replaces invalid bytes with U+FFFD, so only a string holding one is checked further.
+    const text = this.buf.utf8Slice(from, this.pos);
+    if (text.includes('\uFFFD') && !isUtf8(this.buf.subarray(from, this.pos))) throw new WireError('utf8', 'invalid UTF-8', start);
+    return text;
   }
 
   /** Where a length-delimited payload ends, after reading its length: for nested messages. */

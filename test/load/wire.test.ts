@@ -133,6 +133,21 @@ describe('wire format', () => {
     }
   });
 
+  it('reads strings as UTF-8, U+FFFD itself included, and refuses invalid UTF-8 where its field starts', () => {
+    const valid = ['', 'a', '/layers.11/ln2/Add_1_output_0.grad', 'naïve', '雪', '😀 emoji', 'a\u0000b', 'replacement \uFFFD kept', 'x'.repeat(300)];
+    const r = new Reader(bytesOf((w) => valid.forEach((text) => w.stringField(1, text))));
+    expect(valid.map(() => (r.tagNumber(), r.string()))).toEqual(valid);
+    const invalid = [[0xff], [0x61, 0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x61, 0x80, 0x62]];
+    for (const bytes of invalid) {
+      const field = Buffer.from([0x0a, 0x02, 0x61, 0x62, 0x0a, bytes.length, ...bytes]);
+      const reader = new Reader(field);
+      reader.tagNumber();
+      expect(reader.string()).toBe('ab');
+      reader.tagNumber();
+      expect(() => reader.string(), JSON.stringify(bytes)).toThrow(expect.objectContaining({ kind: 'utf8', offset: 5 }));
+    }
+  });
+
   it('writes nested messages in place, around fields kept by reference, with minimal length prefixes', () => {
     // Reference: each message encoded bottom-up and concatenated, as protobuf's serializers do.
     const varint = (n: number) => {
