@@ -25,8 +25,12 @@ const importForBundle = (specifier) => import(specifier);
  * cache was used: 'accepted', 'rejected' (by V8), 'stale' (recorded for another bundle) or 'none'.
  */
 export function loadCli() {
-  const source = readFileSync(BUNDLE, 'utf8');
-  const digest = createHash('sha256').update(source).digest();
+  const bytes = readFileSync(BUNDLE);
+  const digest = createHash('sha256').update(bytes).digest();
+  // Read as Latin-1, one byte per character: no decoding, and V8 keeps a one-byte string. The
+  // bundle is ASCII (esbuild escapes the rest) except in a few comments, whose characters this only
+  // changes (the code cache is recorded from the same reading).
+  const source = bytes.toString('latin1');
   let cachedData;
   let cache = 'none';
   try {
