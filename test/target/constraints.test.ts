@@ -184,6 +184,36 @@ describe('binding types to constraints', () => {
   });
 });
 
+describe('element types do not depend on the order of the nodes in the file', () => {
+  // x (float) -> Cast(int64) -> c -> Shape... written consumer first: typing in file order would
+  // see Mul's input before Cast has typed it.
+  const chain = (order: 'sorted' | 'reversed'): Model => {
+    const model = oneNode('Cast', 13, [T.FLOAT], [attr.int('to', T.INT64)]);
+    const [cast] = model.graph.nodes;
+    const mul = { opType: 'Mul', name: 'm', inputs: ['out0', 'out0'], outputs: ['product'], attributes: [] };
+    const untyped = { opType: 'NotAnOnnxOp', domain: 'example.custom', name: 'u', inputs: ['nowhere'], outputs: ['opaque'], attributes: [] };
+    model.opsetImports.push({ domain: 'example.custom', version: 1 });
+    model.graph.nodes = order === 'sorted' ? [cast!, mul, untyped] : [untyped, mul, cast!];
+    return model;
+  };
+
+  it('gives a graph written out of order the types of the same graph sorted, and visits its nodes in topological order', () => {
+    const visits = (model: Model) => {
+      const seen: string[] = [];
+      const types = inferElementTypes(model, undefined, (node, signature) => seen.push(`${node.name}:${signature.outputs.join(',')}`));
+      return { types: [...types].sort(), seen };
+    };
+    const sorted = visits(chain('sorted'));
+    expect(sorted.types).toContainEqual(['product', 'int64_t']);
+    // A value no node or input provides, and an op without a schema fed by it, stay untyped.
+    expect(sorted.types.map(([name]) => name)).not.toContain('opaque');
+    const reversed = visits(chain('reversed'));
+    expect(reversed.types).toEqual(sorted.types);
+    expect(reversed.seen).toEqual(['u:', 'n:int64_t', 'm:int64_t']);
+    expect(sorted.seen).toEqual(['n:int64_t', 'm:int64_t', 'u:']);
+  });
+});
+
 describe('in every graph adapterc emits for the corpus, every constraint a kernel checks is bound', () => {
   // An unbound constraint is not checked (as in ONNX Runtime, which could not match it either), so a
   // type inference that lost a value's type would hide a fallback. Here every node of the three
