@@ -20,7 +20,7 @@ import { DEFERRED_FROM, readModel, withCopyWorkerAhead } from '../load/index.js'
 import { adaptModel, bindToModel } from '../rewrite/rewrite.js';
 import { summarize, type AdaptationSummary } from '../rewrite/summary.js';
 import { STEP_ARTIFACTS } from '../step/step-model.js';
-import { checkCudaCoverage } from '../target/cuda.js';
+import { checkCudaCoverage, coverageOfSameNodes } from '../target/cuda.js';
 import { fallbackDiagnostic } from '../target/report.js';
 import { stage, stageAsync } from '../util/stages.js';
 import { namingFittingSpec } from './check-model.js';
@@ -131,12 +131,14 @@ async function compileFiles(options: CompileOptions, layout: Layout, { specFile,
 
 /** Nodes of the five graphs without a CUDA kernel: an error, or (allowed) ADP3202 and one warning each. */
 function cudaFallbacks(built: PreparedArtifacts, allow: boolean): Diagnostic[] {
+  const evalCoverage = checkCudaCoverage(built.eval, ARTIFACTS.eval);
   const fallbacks = [
     checkCudaCoverage(built.training, ARTIFACTS.training),
-    checkCudaCoverage(built.eval, ARTIFACTS.eval),
+    evalCoverage,
     checkCudaCoverage(built.optimizer, ARTIFACTS.optimizer),
     checkCudaCoverage(built.step.step, STEP_ARTIFACTS.step),
-    checkCudaCoverage(built.step.eval, STEP_ARTIFACTS.eval),
+    // The step eval model lists the eval model's nodes: its coverage is the eval model's when provably so.
+    coverageOfSameNodes(built.step.eval, STEP_ARTIFACTS.eval, { model: built.eval, coverage: evalCoverage }) ?? checkCudaCoverage(built.step.eval, STEP_ARTIFACTS.eval),
   ].flatMap((c) => c.fallbacks);
   if (fallbacks.length === 0) return [];
   if (!allow) throw new AdapterError(fallbacks.map(fallbackDiagnostic));

@@ -185,15 +185,17 @@ export function createNamer(graph: Graph): Namer {
 /**
  * A copy of a model whose graph can be changed without touching the original: node, value and
  * list objects are new; tensors are shared (stages never change a tensor's contents in place).
+ * With `nodes: 'shared'`, the Node objects are the original's (in a new list): for a copy whose
+ * nodes stay as they are, which later stages can then recognize (target/cuda.ts, coverageOfSameNodes).
  */
-export function cloneModel(model: Model): Model {
+export function cloneModel(model: Model, options: { readonly nodes?: 'copied' | 'shared' } = {}): Model {
   const graph = model.graph;
   return {
     ...model,
     opsetImports: model.opsetImports.map((o) => ({ ...o })),
     graph: {
       ...graph,
-      nodes: graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: [...n.attributes] })),
+      nodes: options.nodes === 'shared' ? [...graph.nodes] : graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: [...n.attributes] })),
       initializers: [...graph.initializers],
       inputs: graph.inputs.map((v) => ({ ...v })),
       outputs: graph.outputs.map((v) => ({ ...v })),

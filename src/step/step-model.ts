@@ -121,7 +121,8 @@ export function buildStepModels(graphs: TrainingGraphs, plan: Plan, noDecay: Rea
   graph.name = `${graph.name ?? 'model'} (adapterc step)`;
   sortGraph(graph);
 
-  const evalModel = cloneModel(graphs.eval);
+  // The eval graph's own nodes, unchanged: only inputs and initializers differ (freeze).
+  const evalModel = cloneModel(graphs.eval, { nodes: 'shared' });
   freeze(evalModel, graphs.frozen);
   dropUnusedDomains(evalModel);
 

@@ -4,9 +4,9 @@
  * flowing into it. A node without a matching kernel would run on the CPU with copies to and from
  * the GPU around it, which can make a GPU training step many times slower without anyone noticing.
  */
-import { isDefaultDomain, nodeLabel, opKey, type Model, type Node } from '../ir/index.js';
+import { isDefaultDomain, nodeLabel, opKey, opsetLookup, type Model, type Node } from '../ir/index.js';
 import { CUDA_KERNELS, CUDA_KERNELS_RELEASE } from './cuda-kernels.data.js';
-import { inferElementTypes, type Signature } from './element-types.js';
+import { inferElementTypes, startingTypes, type Signature } from './element-types.js';
 import { describeAccepts, findKernel, matchesTypes, type KernelRow } from './kernels.js';
 import { bindConstraints, findSchema } from './schemas.js';
 
@@ -35,6 +35,27 @@ const noKernelNeeded = new Set(['Constant']);
 
 function rangeText(row: KernelRow): string {
   return `${row.since}${row.until === undefined ? '+' : `–${row.until}`}`;
+}
+
+/**
+ * The coverage of `model` as artifact `artifact` when it is that of a model already checked: the
+ * same Node objects in the same order, the same opset for each domain they use, and the same types
+ * for the values the graph starts from (its inputs and initializers). Every node then has the same
+ * signature and so the same verdict (compile's step eval model and eval model). Undefined when
+ * any of that differs.
+ */
+export function coverageOfSameNodes(model: Model, artifact: string, checked: { readonly model: Model; readonly coverage: Coverage }): Coverage | undefined {
+  const nodes = model.graph.nodes;
+  const other = checked.model.graph.nodes;
+  if (nodes.length !== other.length || nodes.some((n, i) => n !== other[i])) return undefined;
+  const opset = opsetLookup(model);
+  const otherOpset = opsetLookup(checked.model);
+  const domains = new Set(nodes.map((n) => (isDefaultDomain(n.domain) ? '' : n.domain!)));
+  if ([...domains].some((d) => opset(d) !== otherOpset(d))) return undefined;
+  const types = startingTypes(model);
+  const otherTypes = startingTypes(checked.model);
+  if (types.size !== otherTypes.size || [...types].some(([name, t]) => otherTypes.get(name) !== t)) return undefined;
+  return { ...checked.coverage, artifact, fallbacks: checked.coverage.fallbacks.map((f) => ({ ...f, artifact })) };
 }
 
 /**

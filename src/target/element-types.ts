@@ -125,6 +125,17 @@ function bindOutputTypes(node: Node, domain: string, version: number, inputs: re
   });
 }
 
+/** The types a graph starts from: `known`, then its initializers', then its inputs' declared ones. */
+export function startingTypes(model: Model, known?: ReadonlyMap<string, string>): Map<string, string> {
+  const types = new Map<string, string>(known);
+  for (const t of model.graph.initializers) if (t.name && t.dataType !== undefined) types.set(t.name, ortTypeName(t.dataType));
+  for (const v of model.graph.inputs) {
+    const t = declaredType(v);
+    if (t !== undefined) types.set(v.name, t);
+  }
+  return types;
+}
+
 /**
  * The element type of every value of `model`'s graph. `known` (types already inferred for this
  * graph's values, before nodes were only added to it) is taken as it is: a node whose outputs all
@@ -133,12 +144,7 @@ function bindOutputTypes(node: Node, domain: string, version: number, inputs: re
  */
 export function inferElementTypes(model: Model, known?: ReadonlyMap<string, string>, visit?: (node: Node, signature: Signature) => void): Map<string, string> {
   const graph = model.graph;
-  const types = new Map<string, string>(known);
-  for (const t of graph.initializers) if (t.name && t.dataType !== undefined) types.set(t.name, ortTypeName(t.dataType));
-  for (const v of graph.inputs) {
-    const t = declaredType(v);
-    if (t !== undefined) types.set(v.name, t);
-  }
+  const types = startingTypes(model, known);
   const opsetOf = opsetLookup(model);
   for (const node of topologicalOrder(graph)) {
     if (known !== undefined && node.outputs.every((o) => o === '' || known.has(o))) continue;

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attr, DataType, makeTensor, makeValueInfo, nodeLabel, type Attribute, type Model } from '../../src/ir/index.js';
+import { attr, cloneModel, DataType, makeTensor, makeValueInfo, nodeLabel, type Attribute, type Model } from '../../src/ir/index.js';
 import { readModel } from '../../src/load/index.js';
 import { CUDA_KERNELS } from '../../src/target/cuda-kernels.data.js';
 import { findKernel } from '../../src/target/kernels.js';
@@ -15,7 +15,7 @@ import { root } from '../artifacts/harness.js';
 import { cli } from '../helpers/cli.js';
 import { corpusEntries, corpusPath, corpusSkipReason } from '../load/corpus.js';
 import { sequenceValueInfo } from '../../src/emit/optimizer.js';
-import { checkCudaCoverage } from '../../src/target/cuda.js';
+import { checkCudaCoverage, coverageOfSameNodes } from '../../src/target/cuda.js';
 import { inferElementTypes } from '../../src/target/element-types.js';
 import { bindConstraints, findSchema, formalAt } from '../../src/target/schemas.js';
 
@@ -211,6 +211,33 @@ describe('element types do not depend on the order of the nodes in the file', ()
     expect(reversed.types).toEqual(sorted.types);
     expect(reversed.seen).toEqual(['u:', 'n:int64_t', 'm:int64_t']);
     expect(sorted.seen).toEqual(['n:int64_t', 'm:int64_t', 'u:']);
+  });
+});
+
+describe('the coverage of a model with the same nodes as one checked', () => {
+  // A fallback (Gather's int16 indices), so that the reused coverage has one to relabel.
+  const checked = oneNode('Gather', 13, [T.FLOAT, T.INT16]);
+  const coverage = checkCudaCoverage(checked, 'eval_model.onnx');
+
+  it('is the checked one, for the new artifact, when nodes, opsets and starting types are the same', () => {
+    // The step eval model's way: the same Node objects, an input turned into an initializer of its type.
+    const frozen = cloneModel(checked, { nodes: 'shared' });
+    frozen.graph.inputs = frozen.graph.inputs.filter((v) => v.name !== 'in0');
+    frozen.graph.initializers.push(makeTensor('in0', [2], new Float32Array(2)));
+    const reused = coverageOfSameNodes(frozen, 'step_eval_model.onnx', { model: checked, coverage });
+    expect(reused).toEqual(checkCudaCoverage(frozen, 'step_eval_model.onnx'));
+    expect(reused!.fallbacks).toHaveLength(1);
+  });
+
+  it('is not given when the nodes are copies, an opset or a starting type differs', () => {
+    expect(coverageOfSameNodes(cloneModel(checked), 'x', { model: checked, coverage })).toBeUndefined();
+    const opset = cloneModel(checked, { nodes: 'shared' });
+    opset.opsetImports = [{ domain: '', version: 11 }];
+    expect(coverageOfSameNodes(opset, 'x', { model: checked, coverage })).toBeUndefined();
+    const retyped = cloneModel(checked, { nodes: 'shared' });
+    retyped.graph.inputs = [retyped.graph.inputs[0]!, makeValueInfo('in1', T.INT32, [2])];
+    expect(coverageOfSameNodes(retyped, 'x', { model: checked, coverage })).toBeUndefined();
+    expect(checkCudaCoverage(retyped, 'x').fallbacks).toEqual([]);
   });
 });
 
