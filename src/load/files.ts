@@ -128,12 +128,19 @@ export function sourceRange(model: Model, tensor: Tensor): SourceRange | undefin
 }
 
 /**
- * Copies a file a model was read from to `target`: a clone where the file system can, else an
- * in-kernel copy, so the bytes never pass through this process. Refuses with ADP2002 if the file
- * changed since it was read, since the copy would then not hold the tensors that were read.
+ * Copies a file a model was read from to `target`, which must not exist yet: a clone where the file
+ * system can, else an in-kernel copy, so the bytes never pass through this process. Refuses with
+ * ADP2002 if the file changed since it was read, since the copy would then not hold the tensors
+ * that were read.
+ *
+ * Exclusive creation (COPYFILE_EXCL) is also what keeps it fast: without it, libuv truncates the
+ * new file to zero before copying, and ext4 (auto_da_alloc: a file truncated to zero and written is
+ * flushed when closed, against losing its contents in a crash) then starts writing the whole copy
+ * out inside close(). BERT-large's 1.34 GB copied in 0.66 s that way, 0.33 s without (node's
+ * copyFileSync, two runs each; `cp` takes 0.33 s).
  */
 export async function copySourceFile(source: SourceFile, target: string): Promise<void> {
-  await copyFile(source.path, target, constants.COPYFILE_FICLONE);
+  await copyFile(source.path, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   const [copied, original] = await Promise.all([stat(target), stat(source.path)]);
   checkUnchanged(source, original);
   if (copied.size !== source.size) throw changedWhileReading(source);
