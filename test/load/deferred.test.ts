@@ -14,7 +14,7 @@ import { decodeCheckpoint, encodeCheckpoint, encodeCheckpointParts } from '../..
 import { isParameter } from '../../src/emit/training-graphs.js';
 import { tensorBytes, type Model, type Tensor } from '../../src/ir/index.js';
 import { copyWorkers, prestartCopyWorker, stopPrestartedCopyWorker } from '../../src/load/copy-worker.js';
-import { deferredRange, deferredReads, isSourceRange, readModel, sourceRange, tensorSource, withCopyWorkerAhead, writeFileAtomically, type WritePart } from '../../src/load/index.js';
+import { copySourceFile, deferredRange, deferredReads, isSourceRange, modelSourceFile, readModel, sourceRange, tensorSource, withCopyWorkerAhead, writeFileAtomically, type WritePart } from '../../src/load/index.js';
 import { writeSyntheticBertSync } from '../../src/synth/index.js';
 import { cli } from '../helpers/cli.js';
 import { writeExternalDataModel } from '../helpers/external-model.js';
@@ -87,6 +87,16 @@ describe('readModel with deferTensorsFrom', () => {
     expect(deferredRange(t)).toBeUndefined();
     expect(t.rawData).toBe(replacement);
     expect(tensorSource(t)).toBe(replacement);
+  });
+
+  it('copies a source file only into a new file (exclusive creation: no truncation, which ext4 answers with a flush on close)', async () => {
+    const file = synthetic('copied.onnx', 5);
+    const model = await readModel(file);
+    const source = modelSourceFile(model)!;
+    const target = join(scratch, 'copied-base.data');
+    await copySourceFile(source, target);
+    expect(readFileSync(target).equals(readFileSync(file))).toBe(true);
+    await expect(copySourceFile(source, target)).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
   it('refuses (ADP2002) to read bytes from a file that changed since the model was read', async () => {
