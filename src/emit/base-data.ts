@@ -9,7 +9,8 @@
  * between (protobuf framing, or another model's leftovers) are never read. Tensors from elsewhere
  * (small ones an exporter kept inline beside a side file, data in typed fields) are appended after
  * it, large ones page-aligned. On the 2-core development machine the copy of BERT-base took
- * 0.2-0.3 s, where writing the same 438 MB from memory takes about 1 s (`dd bs=4M`: 1.08 s).
+ * 0.14-0.31 s (`fs.copyFileSync` into a new file, two runs; see copySourceFile on why new), where
+ * writing the same 438 MB from memory takes about 1 s (`dd bs=4M`: 1.08 s).
  *
  * Copied offsets are not page-aligned, so onnxruntime on CPU reads those weights instead of mapping
  * them (on CUDA they are copied to the device either way). The file is the same bytes for every
