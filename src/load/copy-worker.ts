@@ -18,7 +18,8 @@ const CHUNK = 1024 * 1024;
 
 /**
  * The worker's code. It runs with `eval`, so it needs no file of its own beside the bundled CLI.
- * Synchronous reads and positioned writes; a source that changed since it was read (size or
+ * It waits for one message with its copies (it may be started before they are known), then does
+ * them with synchronous reads and positioned writes; a source that changed since it was read (size or
  * modification time, or shorter than expected) is reported back rather than copied.
  */
 const WORKER_SOURCE = `
