@@ -2,8 +2,9 @@
  * Truncated normal samples computed in WebAssembly (normal.wat): the bits of prng.ts's fillNormal
  * followed by TensorFlow-style truncation with nextNormal, native from the first call: BERT-base's
  * 48 adapter matrices (768 x 64) took 32-37 ms against 95 in JavaScript, each the first run in a
- * fresh process, and about 25 against 53 ms once both were optimized. rewrite/init.ts draws new parameters' initial values with it; prng.ts stays the definition,
- * and test/util/normal-wasm.test.ts holds the two to the same bits.
+ * fresh process, and about 25 against 53 ms once both were optimized. rewrite/init.ts draws new
+ * parameters' initial values with it; prng.ts stays the definition, and
+ * test/util/normal-wasm.test.ts holds the two to the same bits.
  */
 import { NORMAL_WASM_BASE64 } from './normal-wasm.generated.js';
 import type { Xoshiro128 } from './prng.js';
