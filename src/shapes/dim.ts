@@ -111,15 +111,23 @@ export function compare(a: Dim, b: Dim): number | undefined {
 
 export function toString(d: Dim): string {
   if (d.size === 0) return '0';
+  // One term (a constant, batch, sequence: nearly every dim) needs no sorting. The shape table
+  // spells out every value's dims this way, thousands per compile.
+  if (d.size === 1) {
+    for (const [k, v] of d) return termText(k, v, 0);
+  }
   return [...d]
     .sort(([x], [y]) => (x === '' ? 1 : y === '' ? -1 : x.localeCompare(y)))
-    .map(([k, v], i) => {
-      const sign = v < 0 ? '-' : i === 0 ? '' : '+';
-      const magnitude = Math.abs(v);
-      const body = k === '' ? String(magnitude) : magnitude === 1 ? k : `${magnitude}*${k}`;
-      return `${i === 0 ? sign : ` ${sign} `}${body}`;
-    })
+    .map(([k, v], i) => termText(k, v, i))
     .join('');
+}
+
+/** The `i`th term of a polynomial's text: `k` (a monomial, '' for the constant) times `v`. */
+function termText(k: string, v: number, i: number): string {
+  const sign = v < 0 ? '-' : i === 0 ? '' : '+';
+  const magnitude = Math.abs(v);
+  const body = k === '' ? String(magnitude) : magnitude === 1 ? k : `${magnitude}*${k}`;
+  return `${i === 0 ? sign : ` ${sign} `}${body}`;
 }
 
 export function product(dims: readonly Dim[]): Dim {
