@@ -67,7 +67,8 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'adapterc-code-cache-'));
 try {
   const model = path.join(scratch, 'bert.onnx');
   writeSyntheticBertSync({ preset: 'tiny', seed: 1 }, model);
-  const cli = loadCli();
+  // Recording: V8's flags as they are when a start-up checks the cache (see loadCli).
+  const cli = loadCli({ recording: true });
   let stderr = '';
   const quiet = { stdout: () => {}, stderr: (text) => (stderr += `${text}\n`), cwd: root };
   const code = await cli.runCli(['compile', path.join(root, 'specs', 'houlsby.adp'), model, '-o', path.join(scratch, 'out')], quiet);

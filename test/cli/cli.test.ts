@@ -180,6 +180,25 @@ describe('the installed binary', () => {
     expect(cacheUse(path.join(root, 'bin'))).toBe('accepted');
   });
 
+  it.skipIf(!built)("raises V8's interrupt budget once the cache is read, and leaves it alone while the build records the cache (skipped when dist/ is not built)", () => {
+    // The flags loadCli sets, seen by wrapping node:v8's setFlagsFromString in a fresh process.
+    const flagsSet = (options: string) =>
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import v8 from 'node:v8'; const set = []; const real = v8.setFlagsFromString; v8.setFlagsFromString = (f) => (set.push(f), real(f));
+           const { loadCli, INTERRUPT_BUDGET } = await import(${JSON.stringify(path.join(root, 'bin', 'cli-bundle.js'))});
+           const { cache } = loadCli(${options}); process.stdout.write(JSON.stringify({ cache, set, budget: INTERRUPT_BUDGET }));`,
+        ],
+        { encoding: 'utf8' },
+      );
+    const normal = JSON.parse(flagsSet('')) as { cache: string; set: string[]; budget: number };
+    expect(normal).toEqual({ cache: 'accepted', set: [`--interrupt-budget=${normal.budget}`], budget: 8 * 67_584 });
+    expect(JSON.parse(flagsSet('{ recording: true }'))).toMatchObject({ cache: 'accepted', set: [] });
+  });
+
   it.skipIf(!built)('ignores a code cache recorded for another bundle, and runs (skipped when dist/ is not built)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'adapterc-stale-cache-'));
     try {
