@@ -195,7 +195,7 @@ describe('the installed binary', () => {
         { encoding: 'utf8' },
       );
     const normal = JSON.parse(flagsSet('')) as { cache: string; set: string[]; budget: number };
-    expect(normal).toEqual({ cache: 'accepted', set: [`--interrupt-budget=${normal.budget}`], budget: 8 * 67_584 });
+    expect(normal).toEqual({ cache: 'accepted', set: [`--interrupt-budget=${normal.budget}`], budget: 16 * 67_584 });
     expect(JSON.parse(flagsSet('{ recording: true }'))).toMatchObject({ cache: 'accepted', set: [] });
   });
 
