@@ -28,9 +28,9 @@ const importForBundle = (specifier) => import(specifier);
  * (/proc's per-thread counts) that took turns with the main thread and the checkpoint's copy on a
  * two-core machine, while the main thread's own time was no shorter for it. At 16 times, 8 or 9
  * are optimized and those threads use 40-60 ms. BERT-base compiles in about 0.38 instead of 0.49 s
- * (README, "Compile time"; 4 and 64 times were slower than 8 and 16). Set once the bundle is
- * compiled: V8 checks a code cache against the flags in force, which must be those it was
- * recorded with.
+ * (README, "Benchmarks", "Compile"; 4 and 64 times were slower than 8 and 16). Set once the
+ * bundle is compiled: V8 checks a code cache against the flags in force, which must be those it
+ * was recorded with.
  */
 export const INTERRUPT_BUDGET = 16 * 67_584;
 
