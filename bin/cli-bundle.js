@@ -22,15 +22,16 @@ const wrap = (source) => `(function (exports, require, module, __filename, __dir
 const importForBundle = (specifier) => import(specifier);
 
 /**
- * How much bytecode a function runs before V8 considers optimizing it: 16 times V8's default
- * (67,584). A compile is a few hundred milliseconds of code that runs over thousands of nodes. At
- * the default, V8 optimized 124 of its functions on four background threads, 250-280 ms of CPU
- * (/proc's per-thread counts) that took turns with the main thread and the checkpoint's copy on a
- * two-core machine, while the main thread's own time was no shorter for it. At 16 times, 8 or 9
- * are optimized and those threads use 40-60 ms. BERT-base compiles in about 0.38 instead of 0.49 s
- * (README, "Benchmarks", "Compile"; 4 and 64 times were slower than 8 and 16). Set once the
- * bundle is compiled: V8 checks a code cache against the flags in force, which must be those it
- * was recorded with.
+ * How much bytecode a function runs before V8 considers optimizing it: 16 times the default of
+ * Node 20's V8 (67,584; later V8s default to twice that, and tier up through Maglev on a budget
+ * of its own, which this leaves alone; measured on Node 20 only). A compile is a few hundred
+ * milliseconds of code that runs over thousands of nodes. At the default, V8 optimized 124 of its
+ * functions on four background threads, 250-280 ms of CPU (/proc's per-thread counts) that took
+ * turns with the main thread and the checkpoint's copy on a two-core machine, while the main
+ * thread's own time was no shorter for it. At 16 times, 8 or 9 are optimized and those threads
+ * use 40-60 ms. BERT-base compiles in about 0.38 instead of 0.49 s (README, "Benchmarks",
+ * "Compile"; 4 and 64 times were slower than 8 and 16). Set once the bundle is compiled: V8 checks
+ * a code cache against the flags in force, which must be those it was recorded with.
  */
 export const INTERRUPT_BUDGET = 16 * 67_584;
 
