@@ -114,7 +114,8 @@ export function toString(d: Dim): string {
   // One term (a constant, batch, sequence: nearly every dim) needs no sorting. The shape table
   // spells out every value's dims this way, thousands per compile.
   if (d.size === 1) {
-    for (const [k, v] of d) return termText(k, v, 0);
+    const [[k, v]] = d;
+    return termText(k, v, 0);
   }
   return [...d]
     .sort(([x], [y]) => (x === '' ? 1 : y === '' ? -1 : x.localeCompare(y)))
